@@ -1,0 +1,1 @@
+"""One package per service; each declares its ServiceSpec as SPEC."""

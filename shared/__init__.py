@@ -1,0 +1,1 @@
+"""The runtime every Daira service shares: settings, database, cache, serving, auth, errors."""

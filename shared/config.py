@@ -1,0 +1,48 @@
+"""Typed settings read from the environment, one prefix per service (DAIRA_USERS_…)."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service reads; a service subclasses it to add its own."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    database_url: str = "postgresql+psycopg://daira@127.0.0.1:5432/daira"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    host: str = "127.0.0.1"
+    port: int = 0
+    # 0 turns the Prometheus endpoint off.
+    metrics_port: int = 0
+    auth_secret: SecretStr = SecretStr("insecure-development-secret-change-me!")
+    access_token_ttl_seconds: int = 300
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_pool_timeout_seconds: float = 5.0
+    db_pool_recycle_seconds: int = 1800
+    slow_query_ms: float = 200.0
+    max_concurrent_rpcs: int = 512
+    shutdown_grace_seconds: float = 10.0
+    log_level: str = "INFO"
+    log_json: bool = True
+    # Addresses of the other services, "host:port", for calls between services.
+    users_address: str = "127.0.0.1:50051"
+
+
+T = TypeVar("T", bound=ServiceSettings)
+
+
+def load_settings(cls: type[T], service: str) -> T:
+    """Read `cls` from the environment under the prefix DAIRA_<SERVICE>_."""
+
+    class _FromEnv(cls):  # type: ignore[valid-type,misc]
+        model_config = SettingsConfigDict(
+            env_prefix=f"DAIRA_{service.upper()}_", extra="ignore", frozen=True
+        )
+
+    return cls.model_validate(_FromEnv().model_dump())
