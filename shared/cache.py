@@ -1,0 +1,155 @@
+"""Redis cache-aside in named tiers, with batch reads, single-flight loads and hit/miss counts.
+
+Values are protobuf bytes. Redis being down makes the service slower, never wrong
+and never failing: reads fall through to the loader, and invalidations that could
+not be sent are retried before the next read is trusted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from shared import metrics
+from shared.logs import get_logger
+
+log = get_logger("daira.cache")
+
+# After a Redis failure, skip Redis for this long rather than wait on it per request.
+BACKOFF_SECONDS = 1.0
+
+
+class Tier(enum.Enum):
+    """The cache tiers of the original design, with their time to live in seconds."""
+
+    SESSIONS = 24 * 3600
+    FEEDS = 3600
+    PROFILES = 3600
+    VECTORS = 30 * 24 * 3600
+    RATE_LIMITS = 60
+    ANALYTICS = 24 * 3600
+    GENERIC = 300
+
+
+Loader = Callable[[], Awaitable[bytes | None]]
+
+
+class Cache:
+    def __init__(self, redis: Redis, namespace: str) -> None:
+        self.redis = redis
+        self._namespace = namespace
+        self._down_until = 0.0
+        self._pending_deletes: set[str] = set()
+        self._inflight: dict[str, asyncio.Future[bytes | None]] = {}
+        self.stats: Counter[tuple[str, str]] = Counter()
+        self._counters = {
+            (tier, outcome): metrics.CACHE_REQUESTS.labels(tier.name.lower(), outcome)
+            for tier in Tier
+            for outcome in ("hit", "miss")
+        }
+
+    def key(self, tier: Tier, key: str) -> str:
+        return f"{self._namespace}:{tier.name.lower()}:{key}"
+
+    async def get(self, tier: Tier, key: str) -> bytes | None:
+        found = await self.get_many(tier, [key])
+        return found.get(key)
+
+    async def get_many(self, tier: Tier, keys: Iterable[str]) -> dict[str, bytes]:
+        """The cached values of `keys` that are present, in one round trip."""
+        keys = list(keys)
+        if not keys:
+            return {}
+        values: list[Any] = [None] * len(keys)
+        if await self._usable():
+            try:
+                values = await self.redis.mget([self.key(tier, k) for k in keys])
+            except (RedisError, OSError) as exc:
+                self._failed(exc)
+        found = {k: v for k, v in zip(keys, values, strict=True) if v is not None}
+        self._count(tier, hits=len(found), misses=len(keys) - len(found))
+        return found
+
+    async def set(self, tier: Tier, key: str, value: bytes) -> None:
+        await self.set_many(tier, {key: value})
+
+    async def set_many(self, tier: Tier, items: Mapping[str, bytes]) -> None:
+        if not items or not await self._usable():
+            return
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key, value in items.items():
+                    pipe.set(self.key(tier, key), value, ex=tier.value)
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+
+    async def delete(self, tier: Tier, *keys: str) -> None:
+        """Invalidate; if Redis cannot be told now, it is told before the next read."""
+        full = [self.key(tier, k) for k in keys]
+        if not full:
+            return
+        self._pending_deletes.update(full)
+        if await self._usable():
+            await self._flush_deletes()
+
+    async def get_or_load(self, tier: Tier, key: str, loader: Loader) -> bytes | None:
+        """Cache-aside: one loader call per key at a time in this process, however many ask."""
+        cached = await self.get(tier, key)
+        if cached is not None:
+            return cached
+        full = self.key(tier, key)
+        pending = self._inflight.get(full)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
+        self._inflight[full] = future
+        try:
+            value = await loader()
+            if value is not None:
+                await self.set(tier, key, value)
+            future.set_result(value)
+            return value
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters, if any, see it through shield
+            raise
+        finally:
+            del self._inflight[full]
+
+    async def _usable(self) -> bool:
+        if time.monotonic() < self._down_until:
+            return False
+        if self._pending_deletes:
+            return await self._flush_deletes()
+        return True
+
+    async def _flush_deletes(self) -> bool:
+        keys = list(self._pending_deletes)
+        try:
+            await self.redis.delete(*keys)
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+            return False
+        self._pending_deletes.difference_update(keys)
+        return True
+
+    def _failed(self, exc: BaseException) -> None:
+        metrics.CACHE_ERRORS.inc()
+        self._down_until = time.monotonic() + BACKOFF_SECONDS
+        log.warning("redis unavailable; answering without the cache", error=str(exc))
+
+    def _count(self, tier: Tier, *, hits: int, misses: int) -> None:
+        if hits:
+            self._counters[tier, "hit"].inc(hits)
+            self.stats[tier.name.lower(), "hit"] += hits
+        if misses:
+            self._counters[tier, "miss"].inc(misses)
+            self.stats[tier.name.lower(), "miss"] += misses

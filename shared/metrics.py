@@ -1,0 +1,27 @@
+"""Prometheus metrics shared by every service, served over HTTP on the metrics port."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+RPC_REQUESTS = Counter("daira_rpc_requests_total", "RPCs handled", ["service", "method", "code"])
+RPC_LATENCY = Histogram(
+    "daira_rpc_latency_seconds",
+    "RPC handling time",
+    ["service", "method"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+CACHE_REQUESTS = Counter(
+    "daira_cache_requests_total", "Cache lookups by tier and outcome", ["tier", "outcome"]
+)
+CACHE_ERRORS = Counter("daira_cache_errors_total", "Redis failures answered without the cache")
+SLOW_QUERIES = Counter("daira_db_slow_queries_total", "Statements slower than the threshold")
+POOL_CONNECTIONS = Gauge(
+    "daira_db_pool_connections", "Database pool connections by state", ["state"]
+)
+
+
+def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
+    """Expose /metrics; port 0 leaves it off."""
+    if port:
+        start_http_server(port, addr=host)

@@ -1,0 +1,140 @@
+"""The server interceptor every RPC passes through.
+
+One interceptor runs the steps in order (request id, deadline check, auth, the
+handler, error mapping, metrics, access log) so a call pays for one wrapper, not
+six. Wrapped handlers are built once per method and reused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import grpc
+import structlog
+from grpc_status import rpc_status
+
+from shared import metrics
+from shared.auth import Access, Principal, TokenService, bearer_token, set_principal
+from shared.errors import (
+    DeadlineExceeded,
+    DomainError,
+    PermissionDenied,
+    Unauthenticated,
+    internal_status,
+)
+from shared.logs import get_logger
+
+log = get_logger("daira.rpc")
+
+Behavior = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
+
+REQUEST_ID_KEY = "x-request-id"
+
+
+class RequestPipeline(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    def __init__(
+        self,
+        service: str,
+        access: Mapping[str, Access],
+        tokens: TokenService,
+        access_log: bool = True,
+    ) -> None:
+        """`access` maps full method names (/pkg.Service/Method) to who may call them."""
+        self._service = service
+        self._access = access
+        self._tokens = tokens
+        self._access_log = access_log
+        self._handlers: dict[str, grpc.RpcMethodHandler] = {}
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        method = details.method
+        cached = self._handlers.get(method)
+        if cached is not None:
+            return cached
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None:
+            # Streaming methods are only the public reflection and health watch services.
+            return handler
+        access = self._access.get(method)
+        if access is None:
+            raise RuntimeError(f"{method} declares no access policy")
+        wrapped = grpc.unary_unary_rpc_method_handler(
+            self._wrap(method, access, handler.unary_unary),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+        self._handlers[method] = wrapped
+        return wrapped
+
+    def _wrap(self, method: str, access: Access, inner: Behavior) -> Behavior:
+        short = method.rsplit("/", 1)[-1]
+        latency = metrics.RPC_LATENCY.labels(self._service, short)
+        counters: dict[grpc.StatusCode, Any] = {}
+
+        async def behavior(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            started = time.perf_counter()
+            metadata = context.invocation_metadata() or ()
+            request_id = _request_id(metadata)
+            structlog.contextvars.bind_contextvars(request_id=request_id)
+            code = grpc.StatusCode.OK
+            try:
+                remaining = context.time_remaining()
+                if remaining is not None and remaining <= 0:
+                    raise DeadlineExceeded("the deadline passed before the call started")
+                set_principal(self._authenticate(access, metadata))
+                return await inner(request, context)
+            except DomainError as exc:
+                code = exc.code
+                await context.abort_with_status(rpc_status.to_status(exc.to_status()))
+            except asyncio.CancelledError:
+                code = grpc.StatusCode.CANCELLED
+                raise
+            except Exception as exc:
+                if isinstance(exc, grpc.aio.AbortError):
+                    code = context.code() or grpc.StatusCode.UNKNOWN
+                    raise
+                code = grpc.StatusCode.INTERNAL
+                log.exception("unhandled error", method=method)
+                await context.abort_with_status(rpc_status.to_status(internal_status(request_id)))
+            finally:
+                elapsed = time.perf_counter() - started
+                latency.observe(elapsed)
+                counter = counters.get(code)
+                if counter is None:
+                    counter = counters[code] = metrics.RPC_REQUESTS.labels(
+                        self._service, short, code.name
+                    )
+                counter.inc()
+                if self._access_log:
+                    log.info("rpc", method=short, code=code.name, ms=round(elapsed * 1000, 2))
+                structlog.contextvars.unbind_contextvars("request_id")
+
+        return behavior
+
+    def _authenticate(self, access: Access, metadata: Any) -> Principal | None:
+        token = bearer_token(metadata)
+        principal = self._tokens.verify(token) if token else None
+        if access is Access.PUBLIC:
+            return principal
+        if principal is None:
+            raise Unauthenticated("this call needs an access token", reason="TOKEN_MISSING")
+        if not access.admits(principal.role):
+            raise PermissionDenied(
+                f"this call is for {access.value} callers", reason="ROLE_NOT_ALLOWED"
+            )
+        return principal
+
+
+def _request_id(metadata: Any) -> str:
+    for key, value in metadata:
+        if key == REQUEST_ID_KEY and value:
+            return str(value)[:128]
+    return uuid.uuid4().hex

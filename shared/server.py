@@ -1,0 +1,175 @@
+"""One bootstrap for every service: runtime, grpc.aio server, health, reflection, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from google.protobuf import descriptor_pool
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from redis.asyncio import Redis
+
+from shared import logs, metrics
+from shared.auth import Access, TokenService
+from shared.cache import Cache
+from shared.config import ServiceSettings, T, load_settings
+from shared.db import Database
+from shared.pipeline import RequestPipeline
+from shared.service import ServiceSpec
+
+log = logs.get_logger("daira.server")
+
+HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+READINESS_RETRY_SECONDS = 1.0
+
+
+@dataclass
+class Runtime:
+    """What a service's handlers get to work with; built once per process."""
+
+    spec: ServiceSpec
+    settings: ServiceSettings
+    db: Database
+    redis: Redis
+    cache: Cache
+    tokens: TokenService
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A service's servicer, how to mount it, and who may call each of its RPCs."""
+
+    servicer: Any
+    add_to_server: Callable[[Any, grpc.aio.Server], None]
+    access: Mapping[str, Access]
+
+
+Build = Callable[[Runtime], Awaitable[Endpoint]]
+
+
+def build_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Runtime:
+    db = Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_recycle=settings.db_pool_recycle_seconds,
+        slow_query_ms=settings.slow_query_ms,
+    )
+    redis = Redis.from_url(
+        settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5, max_connections=256
+    )
+    tokens = TokenService(
+        settings.auth_secret.get_secret_value(), settings.access_token_ttl_seconds
+    )
+    return Runtime(spec, settings, db, redis, Cache(redis, spec.name), tokens)
+
+
+class RunningServer:
+    def __init__(self, server: grpc.aio.Server, port: int, runtime: Runtime) -> None:
+        self.server = server
+        self.port = port
+        self.runtime = runtime
+        self.health = health.aio.HealthServicer()
+        self._readiness: asyncio.Task[None] | None = None
+
+    @property
+    def address(self) -> str:
+        return f"{self.runtime.settings.host}:{self.port}"
+
+    async def _become_ready(self) -> None:
+        """SERVING once the database answers; NOT_SERVING until then."""
+        while True:
+            try:
+                await self.runtime.db.ping()
+                break
+            except Exception as exc:
+                log.warning("database not reachable yet", error=str(exc))
+                await asyncio.sleep(READINESS_RETRY_SECONDS)
+        for name in ("", self.runtime.spec.grpc_service):
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    async def stop(self, grace: float | None = None) -> None:
+        if self._readiness is not None:
+            self._readiness.cancel()
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+        await self.runtime.db.dispose()
+        await self.runtime.redis.aclose()
+
+
+def _access_by_method(spec: ServiceSpec, endpoint: Endpoint) -> dict[str, Access]:
+    """Full method names to access, refusing to start if any RPC lacks a policy."""
+    service = descriptor_pool.Default().FindServiceByName(spec.grpc_service)
+    names = {m.name for m in service.methods}
+    if names != set(endpoint.access):
+        missing, extra = names - set(endpoint.access), set(endpoint.access) - names
+        raise RuntimeError(f"access policy mismatch: missing {missing}, unknown {extra}")
+    access = {f"/{spec.grpc_service}/{m}": a for m, a in endpoint.access.items()}
+    for method in ("Check", "List", "Watch"):
+        access[f"/{HEALTH_SERVICE}/{method}"] = Access.PUBLIC
+    return access
+
+
+async def start(
+    spec: ServiceSpec, settings: ServiceSettings, build: Build, *, access_log: bool = True
+) -> RunningServer:
+    """Build the runtime and the service, bind the port, and start serving."""
+    runtime = build_runtime(spec, settings)
+    endpoint = await build(runtime)
+    pipeline = RequestPipeline(
+        spec.name, _access_by_method(spec, endpoint), runtime.tokens, access_log=access_log
+    )
+    server = grpc.aio.server(
+        interceptors=[pipeline],
+        maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
+        options=[
+            ("grpc.so_reuseport", 1),
+            ("grpc.keepalive_time_ms", 30_000),
+            ("grpc.keepalive_timeout_ms", 10_000),
+            ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),
+            ("grpc.keepalive_permit_without_calls", 1),
+        ],
+    )
+    endpoint.add_to_server(endpoint.servicer, server)
+    port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+    running = RunningServer(server, port, runtime)
+    health_pb2_grpc.add_HealthServicer_to_server(running.health, server)
+    for name in ("", spec.grpc_service):
+        await running.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+    reflection.enable_server_reflection(
+        [spec.grpc_service, HEALTH_SERVICE, reflection.SERVICE_NAME], server
+    )
+    await server.start()
+    running._readiness = asyncio.create_task(running._become_ready())
+    return running
+
+
+async def serve(spec: ServiceSpec, settings: ServiceSettings, build: Build) -> None:
+    """Serve until SIGTERM or SIGINT, then drain in-flight calls within the grace period."""
+    running = await start(spec, settings, build)
+    metrics.serve_metrics(settings.metrics_port, settings.host)
+    log.info("serving", service=spec.name, address=running.address)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    await stopping.wait()
+    log.info("shutting down", service=spec.name, grace_seconds=settings.shutdown_grace_seconds)
+    await running.stop(settings.shutdown_grace_seconds)
+
+
+def main(spec: ServiceSpec, settings_cls: type[T], build: Build) -> None:
+    """Entry point of `python -m services.<name>`."""
+    settings = load_settings(settings_cls, spec.name)
+    if not settings.port:
+        settings = settings.model_copy(update={"port": spec.port})
+    logs.configure(settings.log_level, settings.log_json)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(spec, settings, build))
