@@ -63,9 +63,11 @@ class Principal:
     def is_staff(self) -> bool:
         return self.role in (Role.MODERATOR, Role.ADMIN)
 
-    def may_act_for(self, user_id: uuid.UUID) -> bool:
-        """A user acts on themself; admins and services on anyone."""
-        return self.role in (Role.ADMIN, Role.SERVICE) or self.subject == str(user_id)
+    def owns(self, user_id: uuid.UUID, *, services_too: bool = False) -> bool:
+        """A user acts on their own account; admins (and, where allowed, services) on any."""
+        if self.role is Role.ADMIN or (services_too and self.role is Role.SERVICE):
+            return True
+        return self.role is not Role.SERVICE and self.subject == str(user_id)
 
 
 _principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
@@ -89,8 +91,8 @@ def set_principal(principal: Principal | None) -> contextvars.Token[Principal | 
     return _principal.set(principal)
 
 
-def require_self_or(principal: Principal, user_id: uuid.UUID) -> None:
-    if not principal.may_act_for(user_id):
+def require_owner(principal: Principal, user_id: uuid.UUID, *, services_too: bool = False) -> None:
+    if not principal.owns(user_id, services_too=services_too):
         raise PermissionDenied("you may act only on your own account", reason="NOT_ACCOUNT_OWNER")
 
 

@@ -27,15 +27,30 @@ BACKOFF_SECONDS = 1.0
 
 
 class Tier(enum.Enum):
-    """The cache tiers of the original design, with their time to live in seconds."""
+    """The cache tiers of the original design, each with its time to live."""
 
-    SESSIONS = 24 * 3600
-    FEEDS = 3600
-    PROFILES = 3600
-    VECTORS = 30 * 24 * 3600
-    RATE_LIMITS = 60
-    ANALYTICS = 24 * 3600
-    GENERIC = 300
+    SESSIONS = "sessions"
+    FEEDS = "feeds"
+    PROFILES = "profiles"
+    VECTORS = "vectors"
+    RATE_LIMITS = "rate_limits"
+    ANALYTICS = "analytics"
+    GENERIC = "generic"
+
+    @property
+    def ttl_seconds(self) -> int:
+        return TTL_SECONDS[self]
+
+
+TTL_SECONDS = {
+    Tier.SESSIONS: 24 * 3600,
+    Tier.FEEDS: 3600,
+    Tier.PROFILES: 3600,
+    Tier.VECTORS: 30 * 24 * 3600,
+    Tier.RATE_LIMITS: 60,
+    Tier.ANALYTICS: 24 * 3600,
+    Tier.GENERIC: 300,
+}
 
 
 Loader = Callable[[], Awaitable[bytes | None]]
@@ -50,13 +65,13 @@ class Cache:
         self._inflight: dict[str, asyncio.Future[bytes | None]] = {}
         self.stats: Counter[tuple[str, str]] = Counter()
         self._counters = {
-            (tier, outcome): metrics.CACHE_REQUESTS.labels(tier.name.lower(), outcome)
+            (tier, outcome): metrics.CACHE_REQUESTS.labels(tier.value, outcome)
             for tier in Tier
             for outcome in ("hit", "miss")
         }
 
     def key(self, tier: Tier, key: str) -> str:
-        return f"{self._namespace}:{tier.name.lower()}:{key}"
+        return f"{self._namespace}:{tier.value}:{key}"
 
     async def get(self, tier: Tier, key: str) -> bytes | None:
         found = await self.get_many(tier, [key])
@@ -86,7 +101,7 @@ class Cache:
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for key, value in items.items():
-                    pipe.set(self.key(tier, key), value, ex=tier.value)
+                    pipe.set(self.key(tier, key), value, ex=tier.ttl_seconds)
                 await pipe.execute()
         except (RedisError, OSError) as exc:
             self._failed(exc)
@@ -97,8 +112,7 @@ class Cache:
         if not full:
             return
         self._pending_deletes.update(full)
-        if await self._usable():
-            await self._flush_deletes()
+        await self._usable()
 
     async def get_or_load(self, tier: Tier, key: str, loader: Loader) -> bytes | None:
         """Cache-aside: one loader call per key at a time in this process, however many ask."""
@@ -133,6 +147,8 @@ class Cache:
 
     async def _flush_deletes(self) -> bool:
         keys = list(self._pending_deletes)
+        if not keys:
+            return True
         try:
             await self.redis.delete(*keys)
         except (RedisError, OSError) as exc:
@@ -149,7 +165,7 @@ class Cache:
     def _count(self, tier: Tier, *, hits: int, misses: int) -> None:
         if hits:
             self._counters[tier, "hit"].inc(hits)
-            self.stats[tier.name.lower(), "hit"] += hits
+            self.stats[tier.value, "hit"] += hits
         if misses:
             self._counters[tier, "miss"].inc(misses)
-            self.stats[tier.name.lower(), "miss"] += misses
+            self.stats[tier.value, "miss"] += misses

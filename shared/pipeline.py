@@ -11,7 +11,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 import structlog
@@ -30,7 +30,9 @@ from shared.logs import get_logger
 
 log = get_logger("daira.rpc")
 
-Behavior = Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
+Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
+Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
+Behavior = Callable[[Any, Context], Awaitable[Any]]
 
 REQUEST_ID_KEY = "x-request-id"
 
@@ -48,13 +50,13 @@ class RequestPipeline(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         self._access = access
         self._tokens = tokens
         self._access_log = access_log
-        self._handlers: dict[str, grpc.RpcMethodHandler] = {}
+        self._handlers: dict[str, Handler] = {}
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
         details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> Handler | None:
         method = details.method
         cached = self._handlers.get(method)
         if cached is not None:
@@ -67,7 +69,7 @@ class RequestPipeline(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         if access is None:
             raise RuntimeError(f"{method} declares no access policy")
         wrapped = grpc.unary_unary_rpc_method_handler(
-            self._wrap(method, access, handler.unary_unary),
+            self._wrap(method, access, handler.unary_unary),  # type: ignore[arg-type]
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
@@ -79,7 +81,7 @@ class RequestPipeline(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         latency = metrics.RPC_LATENCY.labels(self._service, short)
         counters: dict[grpc.StatusCode, Any] = {}
 
-        async def behavior(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def behavior(request: Any, context: Context) -> Any:
             started = time.perf_counter()
             metadata = context.invocation_metadata() or ()
             request_id = _request_id(metadata)
