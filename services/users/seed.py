@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import asyncio
 
-from shared.config import load_settings
-from shared.db import Database
-from shared.ids import new_id
-
 from services.users import SPEC, repository
 from services.users.deps import now
 from services.users.passwords import Passwords
 from services.users.settings import UsersSettings
+from shared.config import load_settings
+from shared.db import Database
+from shared.ids import new_id
 
 CITIES = ["Cairo", "Lagos", "Lisbon", "Osaka", "Lima", "Oslo", "Pune", "Quito", "Tunis", "Hanoi"]
 TOPICS = ["photography", "cycling", "cooking", "jazz", "chess", "hiking", "poetry", "robotics"]
