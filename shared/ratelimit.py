@@ -34,12 +34,6 @@ class RateLimiter:
         window = int(now // self.window_seconds)
         return window, (window + 1) * self.window_seconds - now
 
-    async def peek(self, subject: str) -> Verdict:
-        """Whether `subject` is over the limit, without counting an attempt."""
-        window, remaining = self._window()
-        count = await self._read(subject, window)
-        return Verdict(count < self.limit, count, remaining)
-
     async def hit(self, subject: str) -> Verdict:
         """Count one attempt by `subject` in the current window."""
         window, remaining = self._window()
@@ -57,15 +51,6 @@ class RateLimiter:
         window, _ = self._window()
         self._local.pop(subject, None)
         await self._cache.delete(Tier.RATE_LIMITS, f"{self._name}:{subject}:{window}")
-
-    async def _read(self, subject: str, window: int) -> int:
-        key = self._cache.key(Tier.RATE_LIMITS, f"{self._name}:{subject}:{window}")
-        try:
-            raw = await self._cache.redis.get(key)
-        except (RedisError, OSError):
-            local_window, count = self._local.get(subject, (window, 0))
-            return count if local_window == window else 0
-        return int(raw or 0)
 
     def _local_hit(self, subject: str, window: int) -> int:
         local_window, count = self._local.get(subject, (window, 0))

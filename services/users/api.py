@@ -20,7 +20,8 @@ from services.users.deps import Deps
 from services.users.profiles import Profiles
 from services.users.sessions import Issued, Sessions
 from services.users.storage import Storage
-from shared.auth import Access, Principal, current_principal, optional_principal
+from shared.auth import Access, Principal, Role, current_principal, optional_principal
+from shared.errors import InvalidArgument
 from shared.ids import parse_id
 from shared.server import Endpoint, Runtime
 
@@ -54,7 +55,13 @@ def _sees_email(viewer: Principal | None, user_id: str) -> bool:
 
 
 def _user_or_caller(value: str) -> uuid.UUID:
-    return parse_id("user_id", value) if value else current_principal().user_id
+    """The named user, or the calling user; a service has to name one."""
+    if value:
+        return parse_id("user_id", value)
+    principal = current_principal()
+    if principal.role is Role.SERVICE:
+        raise InvalidArgument("user_id", "is required when a service calls")
+    return principal.user_id
 
 
 class UserServicer(users_pb2_grpc.UserServiceServicer):

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.users.tables import (
+    rotated_refresh_tokens,
     storage_reservations,
     storage_usage,
     subscription_tiers,
@@ -257,7 +258,8 @@ async def update_profile(
     now: datetime,
 ) -> bool:
     """Apply the changes if the version still matches; False when someone else got there first."""
-    condition = [user_profiles.c.user_id == user_id]
+    live_user = select(users.c.id).where(users.c.id == user_id, LIVE)
+    condition = [user_profiles.c.user_id == user_id, user_profiles.c.user_id.in_(live_user)]
     if expected_version is not None:
         condition.append(user_profiles.c.version == expected_version)
     result = await conn.execute(
@@ -320,13 +322,32 @@ async def lock_session(conn: AsyncConnection, session_id: uuid.UUID) -> Record |
 
 
 async def rotate_session(
-    conn: AsyncConnection, session_id: uuid.UUID, refresh_hash: bytes, now: datetime
+    conn: AsyncConnection,
+    session_id: uuid.UUID,
+    old_hash: bytes,
+    new_hash: bytes,
+    now: datetime,
 ) -> None:
+    """Replace the session's refresh secret, remembering the old one to recognise replays."""
+    await conn.execute(
+        insert(rotated_refresh_tokens).values(
+            refresh_hash=old_hash, session_id=session_id, rotated_at=now
+        )
+    )
     await conn.execute(
         update(user_sessions)
         .where(user_sessions.c.id == session_id)
-        .values(refresh_hash=refresh_hash, last_refresh_at=now)
+        .values(refresh_hash=new_hash, last_refresh_at=now)
     )
+
+
+async def was_rotated(conn: AsyncConnection, session_id: uuid.UUID, refresh_hash: bytes) -> bool:
+    """Whether this secret was once the session's, i.e. a real token presented again."""
+    statement = select(rotated_refresh_tokens.c.session_id).where(
+        rotated_refresh_tokens.c.refresh_hash == refresh_hash,
+        rotated_refresh_tokens.c.session_id == session_id,
+    )
+    return (await conn.execute(statement)).one_or_none() is not None
 
 
 async def revoke_sessions(
@@ -431,7 +452,7 @@ async def add_usage_within_quota(
     )
     result = await conn.execute(
         update(storage_usage)
-        .where(storage_usage.c.user_id == user_id, storage_usage.c.used_bytes + size <= quota)
+        .where(storage_usage.c.user_id == user_id, storage_usage.c.used_bytes <= quota - size)
         .values(used_bytes=storage_usage.c.used_bytes + size, updated_at=now)
         .returning(storage_usage.c.user_id)
     )

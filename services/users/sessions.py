@@ -82,7 +82,8 @@ class Sessions:
         subject = login.strip().lower()
         device = validation.bounded_text("device", device, DEVICE_MAX)
         limiter = self._deps.login_failures
-        verdict = await limiter.peek(subject)
+        # Counted before the password is checked, so parallel guesses cannot outrun the limit.
+        verdict = await limiter.hit(subject)
         if not verdict.allowed:
             raise ResourceExhausted(
                 "too many failed logins; try again later",
@@ -93,7 +94,6 @@ class Sessions:
             row = await repository.find_for_login(conn, subject) if subject else None
         stored = row.password_hash if row is not None else None
         if not await self._deps.passwords.verify(stored, password):
-            await limiter.hit(subject)
             raise Unauthenticated(WRONG_CREDENTIALS, reason="WRONG_CREDENTIALS")
         assert row is not None
         blocked = _blocked(row.status, row.status_until)
@@ -129,17 +129,27 @@ class Sessions:
                     "the refresh token is not valid", reason="REFRESH_INVALID"
                 )
             elif not hmac.compare_digest(bytes(row.refresh_hash), _secret_hash(secret)):
-                await repository.revoke_sessions(
-                    conn, row.user_id, reason="refresh token reused", now=moment, only=session_id
-                )
                 failure = Unauthenticated(
-                    "this refresh token was already used; the session is ended",
-                    reason="REFRESH_REUSED",
+                    "the refresh token is not valid", reason="REFRESH_INVALID"
                 )
+                if await repository.was_rotated(conn, session_id, _secret_hash(secret)):
+                    await repository.revoke_sessions(
+                        conn,
+                        row.user_id,
+                        reason="refresh token reused",
+                        now=moment,
+                        only=session_id,
+                    )
+                    failure = Unauthenticated(
+                        "this refresh token was already used; the session is ended",
+                        reason="REFRESH_REUSED",
+                    )
             else:
                 blocked = _blocked(row.status, row.status_until)
                 if blocked is None:
-                    await repository.rotate_session(conn, session_id, _secret_hash(fresh), moment)
+                    await repository.rotate_session(
+                        conn, session_id, bytes(row.refresh_hash), _secret_hash(fresh), moment
+                    )
                     return self._issue(row.user_id, row.role, session_id, fresh)
                 failure = blocked
         raise failure

@@ -92,3 +92,12 @@ storage_reservations = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("released_at", DateTime(timezone=True)),
 )
+
+rotated_refresh_tokens = Table(
+    "rotated_refresh_tokens",
+    metadata,
+    # SHA-256 of a refresh secret its session has since replaced.
+    Column("refresh_hash", LargeBinary, primary_key=True),
+    Column("session_id", UUID(as_uuid=True), ForeignKey("user_sessions.id"), nullable=False),
+    Column("rotated_at", DateTime(timezone=True), nullable=False),
+)

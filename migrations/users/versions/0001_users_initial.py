@@ -74,6 +74,12 @@ def upgrade() -> None:
         CREATE INDEX user_sessions_live ON user_sessions (user_id, created_at DESC)
             WHERE revoked_at IS NULL;
 
+        CREATE TABLE rotated_refresh_tokens (
+            refresh_hash bytea PRIMARY KEY,
+            session_id uuid NOT NULL REFERENCES user_sessions (id),
+            rotated_at timestamptz NOT NULL
+        );
+
         CREATE TABLE storage_usage (
             user_id uuid PRIMARY KEY REFERENCES users (id),
             used_bytes bigint NOT NULL DEFAULT 0 CHECK (used_bytes >= 0),
@@ -94,6 +100,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(
-        "DROP TABLE storage_reservations, storage_usage, user_sessions, user_profiles, users, "
+        "DROP TABLE storage_reservations, storage_usage, rotated_refresh_tokens, user_sessions, user_profiles, users, "
         "subscription_tiers"
     )
