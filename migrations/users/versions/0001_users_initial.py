@@ -100,6 +100,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(
-        "DROP TABLE storage_reservations, storage_usage, rotated_refresh_tokens, user_sessions, user_profiles, users, "
-        "subscription_tiers"
+        "DROP TABLE storage_reservations, storage_usage, rotated_refresh_tokens, "
+        "user_sessions, user_profiles, users, subscription_tiers"
     )
