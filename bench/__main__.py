@@ -1,0 +1,181 @@
+"""python -m bench: set everything up, run each scenario in a load process, print the table.
+
+Exit status: 0 when every call succeeded (a MISS of a target is reported, not fatal),
+1 when any scenario saw errors, 2 when the setup itself failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from contextlib import ExitStack
+from dataclasses import asdict
+from pathlib import Path
+from types import FrameType
+
+import psutil
+
+from bench import cpu, dataset, report
+from bench.backends import backends
+from bench.plan import Result
+from bench.scenarios import DEFAULT_SCENARIOS, SCENARIOS, Client, plan
+from bench.service import UsersProcess
+from shared.service import ROOT
+
+CACHED_IDS = 100
+BATCH_POOL = 5000
+SEED = 20240601
+# Other processes' share of the CPU below which a scenario may start.
+QUIET_THRESHOLD = 0.05
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--duration", type=float, default=8.0, help="measured seconds each")
+    parser.add_argument("--warmup", type=float, default=1.5, help="unmeasured seconds first")
+    parser.add_argument("--concurrency", type=int, default=32, help="concurrent callers")
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(DEFAULT_SCENARIOS),
+        help=f"comma-separated, of: {', '.join(SCENARIOS)}",
+    )
+    parser.add_argument("--users", type=int, default=60_000, help="seeded accounts")
+    parser.add_argument("--channels", type=int, default=1, help="client channels (connections)")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument(
+        "--service-command",
+        type=shlex.split,
+        default=None,
+        help="serve the users service with this command instead of "
+        "`python -m services.users` (to A/B a patched server; same environment)",
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=30.0,
+        help="before each scenario, wait up to this many seconds for other processes to "
+        "leave the CPU alone (0: do not wait)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="pace each scenario (but Login) to this many calls/s in total; "
+        "default 0: closed loop, each caller sends again as soon as it has its answer",
+    )
+    args = parser.parse_args(argv)
+    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = [s for s in args.scenarios if s not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenarios {unknown}; choose from {', '.join(SCENARIOS)}")
+    return args
+
+
+def say(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM unwinds like Ctrl-C, so every server we started is stopped."""
+    raise SystemExit(128 + signum)
+
+
+def run_load(plan_path: Path, timeout: float) -> Result:
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.load", str(plan_path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        check=False,
+        timeout=timeout,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"load process exited with {completed.returncode}")
+    return Result.from_json(completed.stdout.decode().strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    # Ctrl-C unwinds too, even when a launching shell had SIGINT ignored (background jobs).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    rng = random.Random(SEED)
+    me = psutil.Process()
+    results: list[tuple[str, Result]] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="daira-bench-", ignore_cleanup_errors=True) as tmp,
+        ExitStack() as stack,
+    ):
+        workdir = Path(tmp)
+        say("starting PostgreSQL and Redis")
+        admin_url, redis_url = stack.enter_context(backends(workdir / "data"))
+        say("provisioning and migrating the users database")
+        url = dataset.provision(admin_url)
+        started = time.perf_counter()
+        dataset.seed(url, args.users)
+        say(f"seeded {args.users:,} users in {time.perf_counter() - started:.1f} s")
+        ids = dataset.partition(url, CACHED_IDS, BATCH_POOL, rng)
+        service = stack.enter_context(UsersProcess(url, redis_url, workdir, args.service_command))
+        say(f"users service SERVING on {service.target} (pid {service.pid})")
+        client = Client(service.target)
+        account = client.register()
+        for key in args.scenarios:
+            scenario = SCENARIOS[key]
+            token = client.token(account)  # fresh each time: access tokens live 5 minutes
+            if scenario.warm is not None:
+                client.warm(token, scenario.warm(ids))
+            load = plan(
+                scenario,
+                target=service.target,
+                token=token,
+                ids=ids,
+                account=account,
+                concurrency=args.concurrency,
+                duration=args.duration,
+                warmup=args.warmup,
+                server_pid=service.pid,
+                channels=args.channels,
+                seed=rng.randrange(1 << 30),
+                bench_pid=me.pid,
+                rate=args.rate,
+            )
+            plan_path = workdir / f"{key}.plan"
+            load.save(plan_path)
+            paced = f", paced at {load.rate:g}/s" if load.rate else ""
+            say(f"{scenario.title}: {load.concurrency} callers, {load.duration:g} s{paced}")
+            if args.quiet_wait > 0:
+                cpu.wait_for_quiet(me, QUIET_THRESHOLD, args.quiet_wait, say)
+            before = service.cache_counts()
+            result = run_load(plan_path, timeout=load.warmup + load.duration + 120)
+            after = service.cache_counts()
+            hits, misses = after["hit"] - before["hit"], after["miss"] - before["miss"]
+            if hits + misses:
+                result.hit_ratio = hits / (hits + misses)
+            results.append((scenario.title, result))
+        say("stopping")
+    print()
+    print(report.table(results))
+    print(report.LEGEND)
+    print()
+    for line in report.targets({r.name: r for _, r in results}) + report.notes(results):
+        print(line)
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for _, r in results], indent=1) + "\n")
+    return 1 if any(r.errors for _, r in results) else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception:
+        traceback.print_exc()
+        sys.exit(2)

@@ -1,0 +1,136 @@
+"""The printed results: one row per scenario, then the targets as PASS or MISS."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bench.plan import Result
+
+# Targets on a 2-core machine, at 32 concurrent callers.
+TARGET_CALLERS = 32
+MIN_CACHED_TO_FLOOR = 0.70
+GET_USER_P99_MS = 5.0
+BATCH_P99_MS = 15.0
+
+COLUMNS = (
+    ("scenario", "<", 24),
+    ("callers", ">", 7),
+    ("calls", ">", 7),
+    ("calls/s", ">", 8),
+    ("p50 ms", ">", 7),
+    ("p90 ms", ">", 7),
+    ("p99 ms", ">", 7),
+    ("errors", ">", 6),
+    ("hit %", ">", 5),
+    ("srv µs/call", ">", 11),
+    ("cli µs/call", ">", 11),
+    ("db µs/call", ">", 10),
+    ("busy %", ">", 6),
+    ("noise %", ">", 7),
+)
+# Other processes using more than this share of the CPU make a run's numbers suspect.
+NOISE_WARNING = 0.05
+
+
+def _row(cells: list[str]) -> str:
+    return "  ".join(
+        f"{c:{align}{width}}" for c, (_, align, width) in zip(cells, COLUMNS, strict=True)
+    )
+
+
+def _per_call_us(seconds: float, calls: int) -> str:
+    return f"{seconds / calls * 1e6:,.0f}" if calls else "-"
+
+
+def table(results: list[tuple[str, Result]]) -> str:
+    lines = [_row([name for name, _, _ in COLUMNS])]
+    lines.append("  ".join("-" * width for _, _, width in COLUMNS))
+    for title, r in results:
+        hit = "-" if r.hit_ratio is None else f"{r.hit_ratio * 100:.0f}"
+        lines.append(
+            _row(
+                [
+                    title,
+                    str(r.callers),
+                    f"{r.calls:,}",
+                    f"{r.throughput:,.0f}",
+                    f"{r.p50_ms:.2f}",
+                    f"{r.p90_ms:.2f}",
+                    f"{r.p99_ms:.2f}",
+                    str(r.errors),
+                    hit,
+                    _per_call_us(r.server_cpu_s, r.calls),
+                    _per_call_us(r.client_cpu_s, r.calls),
+                    _per_call_us(r.backends_cpu_s, r.calls),
+                    f"{r.busy * 100:.0f}",
+                    f"{r.foreign * 100:.0f}",
+                ]
+            )
+        )
+    return "\n".join(lines)
+
+
+LEGEND = """\
+calls, calls/s, latencies: calls completed in the measured window, timed by the client.
+hit %: profile-cache hits among the scenario's lookups (warm-up included).
+srv / cli / db µs/call: CPU time per measured call of the service / the load process /
+  PostgreSQL and Redis together (when embedded).
+busy %: the whole machine's CPU; noise %: used by processes outside the bench's tree
+  (other test runs; an external PostgreSQL or Redis counts here too)."""
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def targets(by_key: Mapping[str, Result]) -> list[str]:
+    """One line per target whose scenarios ran."""
+    lines = []
+    floor, cached = by_key.get("floor"), by_key.get("get-cached")
+    if floor and cached and floor.throughput:
+        ratio = cached.throughput / floor.throughput
+        lines.append(
+            f"{_verdict(ratio >= MIN_CACHED_TO_FLOOR)}  GetUser cached / floor throughput = "
+            f"{ratio:.2f} (target >= {MIN_CACHED_TO_FLOOR:.2f})"
+        )
+    for key, title, limit in (
+        ("get-cached", "GetUser cached", GET_USER_P99_MS),
+        ("get-uncached", "GetUser uncached", GET_USER_P99_MS),
+        ("batch", "BatchGetUsers(100)", BATCH_P99_MS),
+    ):
+        r = by_key.get(key)
+        if r is None:
+            continue
+        note = "" if r.callers == TARGET_CALLERS else f" [ran at {r.callers} callers]"
+        if r.rate:
+            note += f" [paced at {r.rate:g}/s]"
+        lines.append(
+            f"{_verdict(r.p99_ms < limit)}  {title} p99 = {r.p99_ms:.2f} ms "
+            f"(target < {limit:g} ms at {TARGET_CALLERS} callers){note}"
+        )
+    closed = [r for r in by_key.values() if not r.rate and r.callers == TARGET_CALLERS]
+    if closed and lines:
+        lines.append(
+            f"(closed loop: mean latency = callers / throughput, so p99 < {GET_USER_P99_MS:g} ms "
+            f"at {TARGET_CALLERS} callers needs well over "
+            f"{TARGET_CALLERS / GET_USER_P99_MS * 1000:,.0f} calls/s; --rate measures latency "
+            "at a set load instead)"
+        )
+    return lines
+
+
+def notes(results: list[tuple[str, Result]]) -> list[str]:
+    lines = []
+    for title, r in results:
+        if r.foreign > NOISE_WARNING:
+            lines.append(
+                f"warning: {title}: other processes used {r.foreign * 100:.0f}% of the CPU "
+                "during the run; its numbers are not trustworthy"
+            )
+        if r.rate and r.throughput < 0.95 * r.rate:
+            lines.append(f"note: {title} could not keep up the {r.rate:g}/s pace")
+        if r.exhausted:
+            lines.append(f"note: {title} ran out of never-read ids; seed more with --users")
+        for code, message in r.error_samples.items():
+            lines.append(f"error: {title}: {code}: {message[:200]}")
+    return lines

@@ -1,0 +1,144 @@
+"""The users service under test, as its own process with its production defaults.
+
+Only what a deployment must set is set (URLs, port, secret, and a metrics port so the
+bench can read cache hit counts); every DAIRA_USERS_* variable of the caller's shell is
+dropped so nothing tunes the service behind the bench's back. The access log stays on,
+into a file, because its cost is part of every real call.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.users import SPEC
+from shared.embedded import free_port
+from shared.service import ROOT
+
+START_TIMEOUT_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 15.0
+CACHE_LINE = re.compile(r"^daira_cache_requests_total\{([^}]*)\}\s+([0-9.eE+]+)$", re.M)
+
+
+class UsersProcess:
+    def __init__(
+        self,
+        database_url: str,
+        redis_url: str,
+        workdir: Path,
+        command: list[str] | None = None,
+    ) -> None:
+        self.command = command or [sys.executable, "-m", SPEC.module]
+        self.port = free_port()
+        self.metrics_port = free_port()
+        self.secret = secrets.token_urlsafe(48)
+        self.log_path = workdir / "users-service.log"
+        self._env = {k: v for k, v in os.environ.items() if not k.startswith(SPEC.env_prefix)}
+        self._env |= {
+            f"{SPEC.env_prefix}DATABASE_URL": database_url,
+            f"{SPEC.env_prefix}REDIS_URL": redis_url,
+            f"{SPEC.env_prefix}PORT": str(self.port),
+            f"{SPEC.env_prefix}METRICS_PORT": str(self.metrics_port),
+            f"{SPEC.env_prefix}AUTH_SECRET": self.secret,
+        }
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                env=self._env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                # Our own session: a Ctrl-C reaches the bench, which stops us in order.
+                start_new_session=True,
+            )
+        self._wait_serving()
+
+    def _wait_serving(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        request = health_pb2.HealthCheckRequest(service=SPEC.grpc_service)
+        with grpc.insecure_channel(self.target) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            while True:
+                assert self._process is not None
+                if self._process.poll() is not None:
+                    raise RuntimeError(f"users service exited:\n{self.log_tail()}")
+                try:
+                    reply = stub.Check(request, timeout=1.0)
+                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                except grpc.RpcError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"users service not SERVING in time:\n{self.log_tail()}")
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def cache_counts(self) -> Counter[str]:
+        """Cache lookups of the profiles tier so far, by outcome (hit, miss)."""
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as reply:
+            text = reply.read().decode()
+        counts: Counter[str] = Counter()
+        for labels, value in CACHE_LINE.findall(text):
+            pairs = dict(re.findall(r'(\w+)="([^"]*)"', labels))
+            if pairs.get("tier") == "profiles":
+                counts[pairs.get("outcome", "")] += int(float(value))
+        return counts
+
+    def log_tail(self, chars: int = 3000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except FileNotFoundError:
+            return "(no log)"
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
