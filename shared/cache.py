@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 
 from shared import metrics
 from shared.logs import get_logger
+from shared.nearcache import NearCache
 
 log = get_logger("daira.cache")
 
@@ -57,9 +58,19 @@ Loader = Callable[[], Awaitable[bytes | None]]
 
 
 class Cache:
-    def __init__(self, redis: Redis, namespace: str) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        namespace: str,
+        *,
+        near_ttl_seconds: float = 0.0,
+        near_tiers: Iterable[Tier] = (Tier.PROFILES,),
+    ) -> None:
+        """`near_ttl_seconds` > 0 keeps a per-process copy of `near_tiers` (see NearCache)."""
         self.redis = redis
         self._namespace = namespace
+        self.near = NearCache(redis, f"{namespace}:invalidations", near_ttl_seconds)
+        self._near_tiers = frozenset(near_tiers)
         self._down_until = 0.0
         self._pending_deletes: set[str] = set()
         self._inflight: dict[str, asyncio.Future[bytes | None]] = {}
@@ -73,23 +84,41 @@ class Cache:
     def key(self, tier: Tier, key: str) -> str:
         return f"{self._namespace}:{tier.value}:{key}"
 
+    def start(self) -> None:
+        """Begin listening for invalidations, which turns the near cache on."""
+        self.near.start()
+
+    async def close(self) -> None:
+        await self.near.close()
+
     async def get(self, tier: Tier, key: str) -> bytes | None:
         found = await self.get_many(tier, [key])
         return found.get(key)
 
     async def get_many(self, tier: Tier, keys: Iterable[str]) -> dict[str, bytes]:
         """The cached values of `keys` that are present, in one round trip."""
-        keys = list(keys)
-        if not keys:
+        full = {self.key(tier, k): k for k in keys}
+        if not full:
             return {}
-        values: list[Any] = [None] * len(keys)
-        if await self._usable():
+        found: dict[str, bytes] = {}
+        near = self.near if tier in self._near_tiers and self.near.enabled else None
+        if near is not None:
+            for full_key, key in full.items():
+                value = near.get(full_key)
+                if value is not None:
+                    found[key] = value
+        remote = [f for f, k in full.items() if k not in found]
+        if remote and await self._usable():
             try:
-                values = await self.redis.mget([self.key(tier, k) for k in keys])
+                values: list[Any] = await self.redis.mget(remote)
             except (RedisError, OSError) as exc:
                 self._failed(exc)
-        found = {k: v for k, v in zip(keys, values, strict=True) if v is not None}
-        self._count(tier, hits=len(found), misses=len(keys) - len(found))
+            else:
+                fetched = [(f, v) for f, v in zip(remote, values, strict=True) if v is not None]
+                found.update((full[f], v) for f, v in fetched)
+                if near is not None:
+                    near.put(fetched)
+        self._count(tier, hits=len(found), misses=len(full) - len(found))
         return found
 
     async def set(self, tier: Tier, key: str, value: bytes) -> None:
@@ -98,19 +127,29 @@ class Cache:
     async def set_many(self, tier: Tier, items: Mapping[str, bytes]) -> None:
         if not items or not await self._usable():
             return
+        full = {self.key(tier, k): v for k, v in items.items()}
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for key, value in items.items():
-                    pipe.set(self.key(tier, key), value, ex=tier.ttl_seconds)
-                await pipe.execute()
+            if len(full) == 1:
+                [(key, value)] = full.items()
+                await self.redis.set(key, value, ex=tier.ttl_seconds)
+            else:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for key, value in full.items():
+                        pipe.set(key, value, ex=tier.ttl_seconds)
+                    await pipe.execute()
         except (RedisError, OSError) as exc:
             self._failed(exc)
+            return
+        if tier in self._near_tiers:
+            self.near.put(full.items())
 
     async def delete(self, tier: Tier, *keys: str) -> None:
-        """Invalidate; if Redis cannot be told now, it is told before the next read."""
+        """Invalidate here and in every process; if Redis cannot be told now, it is told
+        before the next read."""
         full = [self.key(tier, k) for k in keys]
         if not full:
             return
+        self.near.drop(full)
         self._pending_deletes.update(full)
         await self._usable()
 
@@ -150,7 +189,10 @@ class Cache:
         if not keys:
             return True
         try:
-            await self.redis.delete(*keys)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.delete(*keys)
+                pipe.publish(self.near.channel, "\n".join(keys))
+                await pipe.execute()
         except (RedisError, OSError) as exc:
             self._failed(exc)
             return False

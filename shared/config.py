@@ -26,6 +26,8 @@ class ServiceSettings(BaseSettings):
     db_pool_timeout_seconds: float = 5.0
     db_pool_recycle_seconds: int = 1800
     slow_query_ms: float = 200.0
+    # How long a process may serve its own copy of a hot cache entry (0 turns that off).
+    cache_near_ttl_seconds: float = 2.0
     max_concurrent_rpcs: int = 512
     shutdown_grace_seconds: float = 10.0
     log_level: str = "INFO"

@@ -58,6 +58,8 @@ class Database:
             pool_recycle=pool_recycle,
             pool_pre_ping=False,
         )
+        # Reads run in autocommit: one round trip per statement instead of BEGIN/…/ROLLBACK.
+        self._reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._slow_seconds = slow_query_ms / 1000.0
         sync = self.engine.sync_engine
         event.listen(sync, "before_cursor_execute", self._before_execute)
@@ -73,8 +75,8 @@ class Database:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:
-        """One connection for reads (autobegin; rolled back on exit)."""
-        async with self.engine.connect() as conn:
+        """One connection for reads, each statement on its own (autocommit)."""
+        async with self._reader.connect() as conn:
             yield conn
 
     async def ping(self) -> None:

@@ -68,7 +68,8 @@ def build_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Runtime:
     tokens = TokenService(
         settings.auth_secret.get_secret_value(), settings.access_token_ttl_seconds
     )
-    return Runtime(spec, settings, db, redis, Cache(redis, spec.name), tokens)
+    cache = Cache(redis, spec.name, near_ttl_seconds=settings.cache_near_ttl_seconds)
+    return Runtime(spec, settings, db, redis, cache, tokens)
 
 
 class RunningServer:
@@ -100,6 +101,7 @@ class RunningServer:
             self._readiness.cancel()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
+        await self.runtime.cache.close()
         await self.runtime.db.dispose()
         await self.runtime.redis.aclose()
 
@@ -147,6 +149,7 @@ async def start(
         [spec.grpc_service, HEALTH_SERVICE, reflection.SERVICE_NAME], server
     )
     await server.start()
+    runtime.cache.start()
     running._readiness = asyncio.create_task(running._become_ready())
     return running
 

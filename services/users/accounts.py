@@ -55,28 +55,28 @@ class Accounts:
             ) from None
         return convert.user(row)
 
-    async def get(self, user_id: uuid.UUID) -> users_pb2.User:
+    async def get(self, user_id: str) -> users_pb2.User:
         found = await self.get_many([user_id])
         if not found:
-            raise NotFound("user", str(user_id))
+            raise NotFound("user", user_id)
         return found[user_id]
 
-    async def get_many(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, users_pb2.User]:
-        """One cache round trip, then one query for whatever the cache lacked."""
+    async def get_many(self, user_ids: Sequence[str]) -> dict[str, users_pb2.User]:
+        """Users by canonical id: one cache round trip, then one query for what it lacked."""
         cache = self._deps.cache
         cached = await cache.get_many(Tier.PROFILES, [user_key(u) for u in user_ids])
-        found: dict[uuid.UUID, users_pb2.User] = {}
+        found: dict[str, users_pb2.User] = {}
         missing = []
         for user_id in user_ids:
             raw = cached.get(user_key(user_id))
             if raw is None:
-                missing.append(user_id)
+                missing.append(uuid.UUID(user_id))
             else:
                 found[user_id] = users_pb2.User.FromString(raw)
         if missing:
             async with self._deps.db.connection() as conn:
                 rows = await repository.batch_get_users(conn, missing)
-            loaded = {row.id: convert.user(row) for row in rows}
+            loaded = {str(row.id): convert.user(row) for row in rows}
             await cache.set_many(
                 Tier.PROFILES,
                 {user_key(u): m.SerializeToString() for u, m in loaded.items() if _cacheable(m)},
@@ -161,10 +161,11 @@ class Accounts:
         return convert.user(row)
 
 
-def parse_ids(values: Sequence[str]) -> list[uuid.UUID]:
+def parse_ids(values: Sequence[str]) -> list[str]:
+    """Canonical, de-duplicated ids of a batch request."""
     if len(values) > MAX_BATCH:
         raise InvalidArgument("ids", f"at most {MAX_BATCH} ids per call")
-    return list(dict.fromkeys(parse_id(f"ids[{i}]", v) for i, v in enumerate(values)))
+    return list(dict.fromkeys(str(parse_id(f"ids[{i}]", v)) for i, v in enumerate(values)))
 
 
 def _cacheable(user: users_pb2.User) -> bool:

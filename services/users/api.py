@@ -105,7 +105,7 @@ class UserServicer(users_pb2_grpc.UserServiceServicer):
 
     async def GetUser(self, request: pb.GetUserRequest, context: Context) -> pb.GetUserResponse:
         fields = convert.read_mask(request.read_mask)
-        user = await self.accounts.get(parse_id("id", request.id))
+        user = await self.accounts.get(str(parse_id("id", request.id)))
         shown = convert.present(user, fields, _sees_email(optional_principal(), user.id))
         return pb.GetUserResponse(user=shown)
 
@@ -118,11 +118,9 @@ class UserServicer(users_pb2_grpc.UserServiceServicer):
         viewer = optional_principal()
         return pb.BatchGetUsersResponse(
             users=[
-                convert.present(found[i], fields, _sees_email(viewer, str(i)))
-                for i in ids
-                if i in found
+                convert.present(found[i], fields, _sees_email(viewer, i)) for i in ids if i in found
             ],
-            missing_ids=[str(i) for i in ids if i not in found],
+            missing_ids=[i for i in ids if i not in found],
         )
 
     async def SearchUsers(
