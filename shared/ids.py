@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import uuid6
@@ -21,3 +22,17 @@ def parse_id(field: str, value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise InvalidArgument(field, "must be a UUID") from None
+
+
+CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def canonical_id(field: str, value: str) -> str:
+    """A UUID from a request field in its canonical text form (lowercase, hyphenated).
+
+    Ids arrive canonical almost always, and a regex match costs far less than a
+    UUID round trip, which shows on batch reads of a hundred ids.
+    """
+    if CANONICAL.fullmatch(value):
+        return value
+    return str(parse_id(field, value))

@@ -13,7 +13,7 @@ from shared import pagination
 from shared.auth import Principal, Role, require_owner
 from shared.cache import Tier
 from shared.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
-from shared.ids import new_id, parse_id
+from shared.ids import canonical_id, new_id
 
 MAX_BATCH = 100
 MIN_QUERY = 2
@@ -165,7 +165,7 @@ def parse_ids(values: Sequence[str]) -> list[str]:
     """Canonical, de-duplicated ids of a batch request."""
     if len(values) > MAX_BATCH:
         raise InvalidArgument("ids", f"at most {MAX_BATCH} ids per call")
-    return list(dict.fromkeys(str(parse_id(f"ids[{i}]", v)) for i, v in enumerate(values)))
+    return list(dict.fromkeys(canonical_id(f"ids[{i}]", v) for i, v in enumerate(values)))
 
 
 def _cacheable(user: users_pb2.User) -> bool:

@@ -22,7 +22,7 @@ from services.users.sessions import Issued, Sessions
 from services.users.storage import Storage
 from shared.auth import Access, Principal, Role, current_principal, optional_principal
 from shared.errors import InvalidArgument
-from shared.ids import parse_id
+from shared.ids import canonical_id, parse_id
 from shared.server import Endpoint, Runtime
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
@@ -105,7 +105,7 @@ class UserServicer(users_pb2_grpc.UserServiceServicer):
 
     async def GetUser(self, request: pb.GetUserRequest, context: Context) -> pb.GetUserResponse:
         fields = convert.read_mask(request.read_mask)
-        user = await self.accounts.get(str(parse_id("id", request.id)))
+        user = await self.accounts.get(canonical_id("id", request.id))
         shown = convert.present(user, fields, _sees_email(optional_principal(), user.id))
         return pb.GetUserResponse(user=shown)
 
