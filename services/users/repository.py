@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, literal, or_, select, tuple_, update
+from sqlalchemy import Row, Select, and_, delete, func, literal, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION, UUID, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -359,7 +359,10 @@ async def revoke_sessions(
     only: uuid.UUID | None = None,
     keep: uuid.UUID | None = None,
 ) -> int:
-    """Revoke the user's live sessions (just `only`, or all but `keep`); how many were live."""
+    """Revoke the user's live sessions (just `only`, or all but `keep`); how many were live.
+
+    An ended session refuses every refresh token, so its replay history goes with it.
+    """
     condition = [user_sessions.c.user_id == user_id, user_sessions.c.revoked_at.is_(None)]
     if only is not None:
         condition.append(user_sessions.c.id == only)
@@ -371,7 +374,12 @@ async def revoke_sessions(
         .values(revoked_at=now, revoke_reason=reason)
         .returning(user_sessions.c.id)
     )
-    return len(result.all())
+    ended = [row.id for row in result.all()]
+    if ended:
+        await conn.execute(
+            delete(rotated_refresh_tokens).where(rotated_refresh_tokens.c.session_id.in_(ended))
+        )
+    return len(ended)
 
 
 async def list_live_sessions(

@@ -79,6 +79,7 @@ def upgrade() -> None:
             session_id uuid NOT NULL REFERENCES user_sessions (id),
             rotated_at timestamptz NOT NULL
         );
+        CREATE INDEX rotated_refresh_tokens_session ON rotated_refresh_tokens (session_id);
 
         CREATE TABLE storage_usage (
             user_id uuid PRIMARY KEY REFERENCES users (id),
