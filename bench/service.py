@@ -21,11 +21,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from services.users import SPEC
+from shared import processes
 from shared.embedded import free_port
+from shared.healthcheck import is_serving
 from shared.service import ROOT
 
 START_TIMEOUT_SECONDS = 60.0
@@ -81,33 +80,18 @@ class UsersProcess:
 
     def _wait_serving(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        request = health_pb2.HealthCheckRequest(service=SPEC.grpc_service)
-        with grpc.insecure_channel(self.target) as channel:
-            stub = health_pb2_grpc.HealthStub(channel)
-            while True:
-                assert self._process is not None
-                if self._process.poll() is not None:
-                    raise RuntimeError(f"users service exited:\n{self.log_tail()}")
-                try:
-                    reply = stub.Check(request, timeout=1.0)
-                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                        return
-                except grpc.RpcError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"users service not SERVING in time:\n{self.log_tail()}")
-                time.sleep(0.1)
+        while not is_serving(self.target, SPEC.grpc_service):
+            assert self._process is not None
+            if self._process.poll() is not None:
+                raise RuntimeError(f"users service exited:\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"users service not SERVING in time:\n{self.log_tail()}")
+            time.sleep(0.1)
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            processes.stop(process, signal.SIGTERM, STOP_TIMEOUT_SECONDS)
 
     def cache_counts(self) -> Counter[str]:
         """Cache lookups of the profiles tier so far, by outcome (hit, miss)."""

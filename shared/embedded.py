@@ -28,6 +28,8 @@ import psutil
 import psycopg
 import redis
 
+from shared import processes
+
 with warnings.catch_warnings():
     # Importing pgserver looks up a runtime dir for its own server class, which we don't use.
     warnings.simplefilter("ignore")
@@ -106,14 +108,8 @@ class _ChildServer(abc.ABC):
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(self.stop_signal)
-        try:
-            process.wait(STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            processes.stop(process, self.stop_signal, STOP_TIMEOUT_SECONDS)
 
     def __enter__(self) -> Self:
         self.start()

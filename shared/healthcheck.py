@@ -11,16 +11,22 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 
-def main(address: str) -> int:
+def is_serving(address: str, service: str = "", timeout: float = 1.0) -> bool:
+    """Whether the server at `address` reports `service` ("" for the whole server) SERVING."""
+    request = health_pb2.HealthCheckRequest(service=service)
     with grpc.insecure_channel(address) as channel:
         try:
-            response = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(), timeout=2
-            )
-        except grpc.RpcError as exc:
-            print(f"unhealthy: {exc.code().name}", file=sys.stderr)
-            return 1
-    return 0 if response.status == health_pb2.HealthCheckResponse.SERVING else 1
+            response = health_pb2_grpc.HealthStub(channel).Check(request, timeout=timeout)
+        except grpc.RpcError:
+            return False
+    return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
+
+
+def main(address: str) -> int:
+    if is_serving(address, timeout=2.0):
+        return 0
+    print(f"{address} is not serving", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -26,11 +26,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy.engine import make_url
 
 from shared.embedded import EmbeddedPostgres, EmbeddedRedis, free_port, stop_orphan
+from shared.healthcheck import is_serving
 from shared.migrate import upgrade
 from shared.provision import provision_service_database
 from shared.service import ROOT, ServiceSpec, discover
@@ -256,21 +255,11 @@ def _wait_until_serving(
 ) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     for spec in processes:
-        while not _serving(f"{HOST}:{ports[spec.name].grpc}", spec.grpc_service):
+        while not is_serving(f"{HOST}:{ports[spec.name].grpc}", spec.grpc_service):
             _check_alive(processes)
             if time.monotonic() > deadline:
                 raise RunFailed(f"{spec.name}: not serving after {READY_TIMEOUT_SECONDS:.0f} s")
             time.sleep(0.2)
-
-
-def _serving(address: str, service: str) -> bool:
-    request = health_pb2.HealthCheckRequest(service=service)
-    with grpc.insecure_channel(address) as channel:
-        try:
-            response = health_pb2_grpc.HealthStub(channel).Check(request, timeout=1)
-        except grpc.RpcError:
-            return False
-    return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
 
 
 def _check_alive(processes: Mapping[ServiceSpec, subprocess.Popen[bytes]]) -> None:
