@@ -11,8 +11,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, delete, func, literal, or_, select, tuple_, update
-from sqlalchemy.dialects.postgresql import DOUBLE_PRECISION, UUID, insert
+from sqlalchemy import (
+    Row,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, UUID, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -108,20 +120,18 @@ async def find_for_login(conn: AsyncConnection, login: str) -> Record | None:
     return (await conn.execute(login_lookup_statement(login))).one_or_none()
 
 
-def get_user_statement(user_id: uuid.UUID) -> Select[Any]:
-    return select(*USER_COLUMNS).where(users.c.id == user_id, LIVE)
-
-
-async def get_user(conn: AsyncConnection, user_id: uuid.UUID) -> Record | None:
-    return (await conn.execute(get_user_statement(user_id))).one_or_none()
+# Built once: GetUser and BatchGetUsers run it with only the ids changing.
+BATCH_GET_USERS = select(*USER_COLUMNS).where(
+    users.c.id == func.any(bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))), LIVE
+)
 
 
 def batch_get_users_statement(user_ids: Sequence[uuid.UUID]) -> Select[Any]:
-    return select(*USER_COLUMNS).where(users.c.id.in_(user_ids), LIVE)
+    return BATCH_GET_USERS.params(ids=list(user_ids))
 
 
 async def batch_get_users(conn: AsyncConnection, user_ids: Sequence[uuid.UUID]) -> list[Record]:
-    return list((await conn.execute(batch_get_users_statement(user_ids))).all())
+    return list((await conn.execute(BATCH_GET_USERS, {"ids": list(user_ids)})).all())
 
 
 def search_users_statement(

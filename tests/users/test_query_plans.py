@@ -102,7 +102,7 @@ def test_login_by_email_uses_an_index(plans_db, sample):
 
 
 def test_get_user_by_id_uses_an_index(plans_db, seeded_ids):
-    text = plan(plans_db, repository.get_user_statement(seeded_ids[0]))
+    text = plan(plans_db, repository.batch_get_users_statement(seeded_ids[:1]))
 
     assert_uses_an_index(text)
 
