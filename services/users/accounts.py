@@ -17,6 +17,7 @@ from shared.ids import canonical_id, new_id
 
 MAX_BATCH = 100
 MIN_QUERY = 2
+MAX_QUERY = 100
 
 
 def user_key(user_id: uuid.UUID | str) -> str:
@@ -88,7 +89,7 @@ class Accounts:
         await self._deps.cache.delete(Tier.PROFILES, user_key(user_id))
 
     async def search(self, query: str, size: int, token: str) -> tuple[list[users_pb2.User], str]:
-        query = query.strip()
+        query = validation.bounded_text("query", query.strip(), MAX_QUERY)
         if len(query) < MIN_QUERY:
             raise InvalidArgument("query", f"must be at least {MIN_QUERY} characters")
         limit = pagination.page_size(size)

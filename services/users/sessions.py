@@ -91,7 +91,8 @@ class Sessions:
                 reason="LOGIN_RATE_LIMITED",
             )
         async with self._deps.db.connection() as conn:
-            row = await repository.find_for_login(conn, subject) if subject else None
+            findable = subject and "\x00" not in subject
+            row = await repository.find_for_login(conn, subject) if findable else None
         stored = row.password_hash if row is not None else None
         if not await self._deps.passwords.verify(stored, password):
             raise Unauthenticated(WRONG_CREDENTIALS, reason="WRONG_CREDENTIALS")

@@ -11,19 +11,20 @@ from __future__ import annotations
 import uuid
 
 from daira.users.v1 import users_pb2
-from services.users import convert, repository
+from services.users import convert, repository, validation
 from services.users.accounts import Accounts
 from services.users.deps import Deps, now
 from shared.auth import Principal, require_owner
 from shared.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 
 REQUEST_ID_MAX = 200
+TIER_NAME_MAX = 32
 
 
 def _request_id(field: str, value: str) -> str:
     if not value or len(value) > REQUEST_ID_MAX:
         raise InvalidArgument(field, f"must be 1 to {REQUEST_ID_MAX} characters")
-    return value
+    return validation.no_nul(field, value)
 
 
 class Storage:
@@ -85,6 +86,7 @@ class Storage:
         return [convert.tier(row) for row in rows]
 
     async def set_tier(self, user_id: uuid.UUID, tier: str) -> users_pb2.StorageUsage:
+        tier = validation.bounded_text("tier", tier, TIER_NAME_MAX)
         async with self._deps.db.transaction() as conn:
             if not await repository.tier_exists(conn, tier):
                 raise NotFound("subscription_tier", tier)

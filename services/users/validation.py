@@ -21,6 +21,13 @@ URL_MAX = 2048
 STYLE_CONFIG_MAX_BYTES = 4096
 
 
+def no_nul(field: str, value: str) -> str:
+    """PostgreSQL text cannot hold U+0000, so it is refused as input rather than failing later."""
+    if "\x00" in value:
+        raise InvalidArgument(field, "must not contain NUL characters")
+    return value
+
+
 def username(field: str, value: str) -> str:
     normalized = value.strip().lower()
     if not USERNAME.match(normalized):
@@ -29,7 +36,7 @@ def username(field: str, value: str) -> str:
 
 
 def email(field: str, value: str) -> str:
-    value = value.strip()
+    value = no_nul(field, value.strip())
     if len(value) > 254 or not EMAIL.match(value):
         raise InvalidArgument(field, "must be a valid email address")
     return value
@@ -42,13 +49,14 @@ def password(field: str, value: str) -> str:
 
 
 def display_name(field: str, value: str) -> str:
-    value = value.strip()
+    value = no_nul(field, value.strip())
     if not 1 <= len(value) <= DISPLAY_NAME_MAX:
         raise InvalidArgument(field, f"must be 1 to {DISPLAY_NAME_MAX} characters")
     return value
 
 
 def bounded_text(field: str, value: str, maximum: int) -> str:
+    no_nul(field, value)
     if len(value) > maximum:
         raise InvalidArgument(field, f"must be at most {maximum} characters")
     return value
@@ -58,7 +66,7 @@ def web_url(field: str, value: str) -> str:
     """Empty, or an absolute http(s) URL."""
     if not value:
         return value
-    parts = urlsplit(value)
+    parts = urlsplit(no_nul(field, value))
     if len(value) > URL_MAX or parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidArgument(field, "must be an http or https URL")
     return value
