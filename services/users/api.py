@@ -7,7 +7,6 @@ before a handler runs; finer rules (self or admin) live in the logic modules.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC
 from typing import Any, TypeAlias
 
 import grpc
@@ -164,7 +163,7 @@ class UserServicer(users_pb2_grpc.UserServiceServicer):
     async def SetUserStatus(
         self, request: pb.SetUserStatusRequest, context: Context
     ) -> pb.SetUserStatusResponse:
-        until = request.until.ToDatetime(UTC) if request.HasField("until") else None
+        until = convert.moment("until", request.until) if request.HasField("until") else None
         user = await self.accounts.set_status(
             current_principal(),
             parse_id("user_id", request.user_id),

@@ -31,6 +31,14 @@ def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
     return stamp
 
 
+def moment(field: str, value: timestamp_pb2.Timestamp) -> datetime:
+    """A request's timestamp as an aware datetime; one outside the calendar is bad input."""
+    try:
+        return value.ToDatetime(UTC)
+    except (ValueError, OverflowError):
+        raise InvalidArgument(field, "is not a valid time") from None
+
+
 def effective_status(status: str, until: datetime | None, now: datetime) -> str:
     """A suspension that has run out is over, without any job having to lift it."""
     if status == "suspended" and until is not None and until <= now:

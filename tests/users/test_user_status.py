@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
+from google.protobuf import timestamp_pb2
 
 from daira.users.v1 import users_pb2
 
@@ -155,3 +156,17 @@ async def test_status_change_shows_at_once_in_get_user(alice, bob, moderator, st
 
     got = await stub.GetUser(users_pb2.GetUserRequest(id=alice.id), metadata=bob.auth)
     assert got.user.status == BANNED
+
+
+async def test_set_user_status_refuses_an_until_outside_the_calendar(bob, admin, stub, rejected):
+    request = users_pb2.SetUserStatusRequest(
+        user_id=bob.id,
+        status=users_pb2.USER_STATUS_SUSPENDED,
+        reason="spam",
+        until=timestamp_pb2.Timestamp(seconds=2**62),
+    )
+
+    failure = await rejected(stub.SetUserStatus(request, metadata=admin.auth))
+
+    assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert failure.fields == ["until"]
