@@ -34,6 +34,10 @@ class ServiceSettings(BaseSettings):
     log_json: bool = True
     # Addresses of the other services, "host:port", for calls between services.
     users_address: str = "127.0.0.1:50051"
+    content_address: str = "127.0.0.1:50052"
+    social_address: str = "127.0.0.1:50053"
+    payments_address: str = "127.0.0.1:50054"
+    moderation_address: str = "127.0.0.1:50055"
 
 
 T = TypeVar("T", bound=ServiceSettings)
