@@ -85,6 +85,20 @@ class Accounts:
             found.update(loaded)
         return found
 
+    async def lookup(self, usernames: Sequence[str]) -> list[users_pb2.User]:
+        if len(usernames) > MAX_BATCH:
+            raise InvalidArgument("usernames", f"at most {MAX_BATCH} names per call")
+        names = list(
+            dict.fromkeys(
+                validation.username(f"usernames[{i}]", name) for i, name in enumerate(usernames)
+            )
+        )
+        if not names:
+            return []
+        async with self._deps.db.connection() as conn:
+            rows = await repository.lookup_by_username(conn, names)
+        return [convert.user(row) for row in rows]
+
     async def invalidate(self, user_id: uuid.UUID) -> None:
         await self._deps.cache.delete(Tier.PROFILES, user_key(user_id))
 

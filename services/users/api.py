@@ -35,6 +35,7 @@ ACCESS = {
     "RevokeAllSessions": Access.USER,
     "GetUser": Access.USER,
     "BatchGetUsers": Access.USER,
+    "LookupUsers": Access.USER,
     "SearchUsers": Access.USER,
     "GetProfile": Access.USER,
     "UpdateProfile": Access.USER,
@@ -120,6 +121,15 @@ class UserServicer(users_pb2_grpc.UserServiceServicer):
                 convert.present(found[i], fields, _sees_email(viewer, i)) for i in ids if i in found
             ],
             missing_ids=[i for i in ids if i not in found],
+        )
+
+    async def LookupUsers(
+        self, request: pb.LookupUsersRequest, context: Context
+    ) -> pb.LookupUsersResponse:
+        users = await self.accounts.lookup(request.usernames)
+        viewer = optional_principal()
+        return pb.LookupUsersResponse(
+            users=[convert.present(u, None, _sees_email(viewer, u.id)) for u in users]
         )
 
     async def SearchUsers(

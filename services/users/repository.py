@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import (
     Row,
     Select,
+    Text,
     and_,
+    any_,
     bindparam,
     delete,
     func,
@@ -122,7 +124,7 @@ async def find_for_login(conn: AsyncConnection, login: str) -> Record | None:
 
 # Built once: GetUser and BatchGetUsers run it with only the ids changing.
 BATCH_GET_USERS = select(*USER_COLUMNS).where(
-    users.c.id == func.any(bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))), LIVE
+    users.c.id == any_(bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))), LIVE
 )
 
 
@@ -132,6 +134,20 @@ def batch_get_users_statement(user_ids: Sequence[uuid.UUID]) -> Select[Any]:
 
 async def batch_get_users(conn: AsyncConnection, user_ids: Sequence[uuid.UUID]) -> list[Record]:
     return list((await conn.execute(BATCH_GET_USERS, {"ids": list(user_ids)})).all())
+
+
+# Built once; runs on the unique index on lower(username).
+LOOKUP_BY_USERNAME = select(*USER_COLUMNS).where(
+    func.lower(users.c.username) == any_(bindparam("names", type_=ARRAY(Text))), LIVE
+)
+
+
+def lookup_by_username_statement(usernames: Sequence[str]) -> Select[Any]:
+    return LOOKUP_BY_USERNAME.params(names=list(usernames))
+
+
+async def lookup_by_username(conn: AsyncConnection, usernames: Sequence[str]) -> list[Record]:
+    return list((await conn.execute(LOOKUP_BY_USERNAME, {"names": list(usernames)})).all())
 
 
 def search_users_statement(

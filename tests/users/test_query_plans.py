@@ -95,6 +95,12 @@ def test_login_by_username_uses_an_index(plans_db, sample):
     assert_uses_an_index(text)
 
 
+def test_lookup_by_username_uses_an_index(plans_db, sample):
+    text = plan(plans_db, repository.lookup_by_username_statement([sample[0].upper()]))
+
+    assert_uses_an_index(text)
+
+
 def test_login_by_email_uses_an_index(plans_db, sample):
     text = plan(plans_db, repository.login_lookup_statement(f"{sample[0]}@Example.com"))
 
