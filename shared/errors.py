@@ -139,3 +139,21 @@ def _pack(message: object) -> any_pb2.Any:
 
 class DeadlineExceeded(DomainError):
     code = grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+class Relayed(DomainError):
+    """Another service's error passed on as it came: its code, message and details."""
+
+    def __init__(self, code: grpc.StatusCode, status: status_pb2.Status, service: str) -> None:
+        super().__init__(status.message)
+        self.code = code
+        self.status = status
+        self.service = service
+        info = error_details_pb2.ErrorInfo()
+        for detail in status.details:
+            if detail.Unpack(info):
+                self.reason, self.metadata = info.reason, dict(info.metadata)
+                break
+
+    def to_status(self) -> status_pb2.Status:
+        return self.status

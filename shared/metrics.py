@@ -16,6 +16,11 @@ CACHE_REQUESTS = Counter(
 )
 CACHE_ERRORS = Counter("daira_cache_errors_total", "Redis failures answered without the cache")
 SLOW_QUERIES = Counter("daira_db_slow_queries_total", "Statements slower than the threshold")
+DOWNSTREAM_CALLS = Counter(
+    "daira_downstream_calls_total",
+    "Calls to other services by attempt and status (CIRCUIT_OPEN, NO_TIME_LEFT: not made)",
+    ["service", "method", "code"],
+)
 POOL_CONNECTIONS = Gauge(
     "daira_db_pool_connections", "Database pool connections by state", ["state"]
 )

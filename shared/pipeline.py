@@ -19,6 +19,7 @@ from grpc_status import rpc_status
 
 from shared import metrics
 from shared.auth import Access, Principal, TokenService, bearer_token, set_principal
+from shared.context import set_inbound
 from shared.errors import (
     DeadlineExceeded,
     DomainError,
@@ -89,6 +90,7 @@ class RequestPipeline(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             code = grpc.StatusCode.OK
             try:
                 remaining = context.time_remaining()
+                set_inbound(request_id, remaining)
                 if remaining is not None and remaining <= 0:
                     raise DeadlineExceeded("the deadline passed before the call started")
                 set_principal(self._authenticate(access, metadata))

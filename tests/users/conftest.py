@@ -7,8 +7,6 @@ Tests talk to it only through the generated stub, as a client would.
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,16 +16,14 @@ import grpc
 import psycopg
 import pytest
 from google.rpc import error_details_pb2, status_pb2
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from daira.users.v1 import users_pb2, users_pb2_grpc
 from services.users import SPEC
 from services.users.api import build
 from services.users.settings import UsersSettings
 from shared.auth import TokenService
-from shared.migrate import upgrade
-from shared.provision import provision_service_database
-from shared.server import RunningServer, start
+from shared.server import RunningServer
+from tests import harness
 
 SECRET = "users-integration-tests-secret-0123456789"  # 40 characters
 DB_PASSWORD = "users-test-password"
@@ -153,9 +149,7 @@ def no_call_answers_unknown_or_internal(request: pytest.FixtureRequest) -> Itera
 
 async def provision_and_migrate(pg_admin_url: str, database: str) -> str:
     """A database and role of its own for the users service, migrated; the service's URL."""
-    url = await asyncio.to_thread(provision_service_database, pg_admin_url, database, DB_PASSWORD)
-    await asyncio.to_thread(upgrade, SPEC, url)
-    return url
+    return await harness.provision_and_migrate(pg_admin_url, SPEC, database, DB_PASSWORD)
 
 
 def users_settings(database_url: str, redis_url: str) -> UsersSettings:
@@ -174,19 +168,7 @@ def users_settings(database_url: str, redis_url: str) -> UsersSettings:
 
 async def start_users_service(database_url: str, redis_url: str) -> RunningServer:
     """Start a users service in-process and wait until its health check says SERVING."""
-    running = await start(SPEC, users_settings(database_url, redis_url), build, access_log=False)
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
-        health = health_pb2_grpc.HealthStub(channel)
-        deadline = time.monotonic() + 30
-        while True:
-            reply = await health.Check(health_pb2.HealthCheckRequest(service=GRPC_SERVICE))
-            if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                break
-            if time.monotonic() > deadline:
-                await running.stop(0)
-                raise RuntimeError("the users service did not become SERVING")
-            await asyncio.sleep(0.05)
-    return running
+    return await harness.start_serving(SPEC, users_settings(database_url, redis_url), build)
 
 
 def open_channel(port: int) -> grpc.aio.Channel:

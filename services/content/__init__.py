@@ -1,0 +1,7 @@
+"""The content service: posts, media, videos, threaded comments, timelines and trending."""
+
+from shared.service import ServiceSpec
+
+SPEC = ServiceSpec(
+    name="content", port=50052, metrics_port=9152, grpc_service="daira.content.v1.ContentService"
+)

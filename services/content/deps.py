@@ -1,0 +1,92 @@
+"""What the content service's logic modules share, built once per process, and the
+rules of who sees what."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from services.content.peers import Peers, Relation
+from services.content.settings import ContentSettings
+from shared.auth import Principal, Role
+from shared.cache import Cache, Tier
+from shared.clients import ServiceClient
+from shared.db import Database
+from shared.errors import PermissionDenied
+from shared.server import Runtime
+
+
+@dataclass(frozen=True)
+class Deps:
+    db: Database
+    cache: Cache
+    runtime: Runtime
+    settings: ContentSettings
+    peers: Peers
+
+    @classmethod
+    def from_runtime(cls, runtime: Runtime) -> Deps:
+        settings = runtime.settings
+        assert isinstance(settings, ContentSettings)
+        users = ServiceClient(
+            settings.users_address, name="users", caller=runtime.spec.name, tokens=runtime.tokens
+        )
+        return cls(runtime.db, runtime.cache, runtime, settings, Peers(users))
+
+    async def forget_posts(self, *post_ids: uuid.UUID | str) -> None:
+        """Drop cached posts after any write that changes what a read of them shows."""
+        await self.cache.delete(POSTS_TIER, *(post_key(p) for p in post_ids))
+
+
+# Posts are cached whole (as their author sees them) and invalidated on every write;
+# the short generic lifetime bounds the damage of an invalidation that got lost.
+POSTS_TIER = Tier.GENERIC
+
+
+def post_key(post_id: uuid.UUID | str) -> str:
+    return f"post:{post_id}"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def require_user(principal: Principal) -> uuid.UUID:
+    """The calling user's id; services author nothing of their own."""
+    if principal.role is Role.SERVICE:
+        raise PermissionDenied("this call is for signed-in users", reason="USER_REQUIRED")
+    return principal.user_id
+
+
+def privileged(principal: Principal) -> bool:
+    """Staff and services see and act on everyone's content, moderated content included."""
+    return principal.is_staff or principal.role is Role.SERVICE
+
+
+def is_self(principal: Principal, user_id: uuid.UUID) -> bool:
+    return principal.role is not Role.SERVICE and principal.subject == str(user_id)
+
+
+def visibilities(principal: Principal, author_id: uuid.UUID, relation: Relation) -> list[str]:
+    """Which of an author's posts the caller may see.
+
+    Social being unreachable (UNKNOWN) shows only public posts, except to the author
+    and staff, rather than failing the read.
+    """
+    if privileged(principal) or is_self(principal, author_id):
+        return ["public", "followers", "private"]
+    if relation is Relation.BLOCKED:
+        return []
+    if relation is Relation.FOLLOWER:
+        return ["public", "followers"]
+    return ["public"]
+
+
+def sees(
+    principal: Principal, author_id: uuid.UUID, visibility: str, moderation: str, relation: Relation
+) -> bool:
+    """Whether the caller may see one post (or comment: visibility "public")."""
+    if moderation != "visible" and not privileged(principal):
+        return False
+    return visibility in visibilities(principal, author_id, relation)

@@ -1,0 +1,86 @@
+"""Lists of posts: an author's timeline, trending, and a hashtag's posts; keyset pages.
+
+Each list is one indexed query returning whole rows (media included), so no list
+reads posts one by one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from daira.content.v1 import content_pb2 as pb
+from services.content import convert, paging, parsing, repository
+from services.content.deps import Deps, is_self, now, privileged, visibilities
+from services.content.peers import Relation
+from services.content.posts import Posts
+from shared import pagination
+from shared.auth import Principal
+from shared.errors import InvalidArgument
+
+WINDOWS = {
+    pb.TRENDING_WINDOW_HOUR: ("hour", timedelta(hours=1)),
+    pb.TRENDING_WINDOW_DAY: ("day", timedelta(days=1)),
+    pb.TRENDING_WINDOW_WEEK: ("week", timedelta(weeks=1)),
+}
+
+
+class Feeds:
+    def __init__(self, deps: Deps, posts: Posts) -> None:
+        self._deps = deps
+        self._posts = posts
+
+    async def user_posts(
+        self, principal: Principal, author_id: uuid.UUID, size: int, token: str
+    ) -> tuple[list[pb.Post], str]:
+        """Newest first, as the caller may see them: social decides followers and blocks,
+        and while it cannot be asked others see public posts only."""
+        limit = pagination.page_size(size)
+        query = {"posts": str(author_id)}
+        after = paging.position(token, query)
+        relation = Relation.UNKNOWN
+        if not (privileged(principal) or is_self(principal, author_id)):
+            relations = await self._deps.peers.relations(principal.user_id, [author_id])
+            relation = relations[author_id]
+        shown = visibilities(principal, author_id, relation)
+        if not shown:
+            return [], ""
+        statement = repository.user_posts_statement(
+            author_id, shown, privileged(principal), after, limit + 1
+        )
+        async with self._deps.db.connection() as conn:
+            rows = await repository.list_posts(conn, statement)
+        rows, next_token = paging.page(rows, limit, paging.by_time, query)
+        return await self._posts.decorate([convert.post(r) for r in rows], None), next_token
+
+    async def trending(
+        self, principal: Principal, window: int, size: int, token: str
+    ) -> tuple[list[pb.Post], str]:
+        limit = pagination.page_size(size)
+        name, span = WINDOWS.get(window or pb.TRENDING_WINDOW_DAY, (None, None))  # type: ignore[call-overload]
+        if name is None:
+            raise InvalidArgument("window", "must be HOUR, DAY or WEEK")
+        query = {"trending": name}
+        after = paging.position(token, query, scored=True)
+        statement = repository.trending_statement(now() - span, after, limit + 1)
+        async with self._deps.db.connection() as conn:
+            rows = await repository.list_posts(conn, statement)
+        rows, next_token = paging.page(rows, limit, paging.by_score, query)
+        posts = await self._posts.present(principal, [convert.post(r) for r in rows], None)
+        return posts, next_token
+
+    async def hashtag(
+        self, principal: Principal, tag: str, size: int, token: str
+    ) -> tuple[list[pb.Post], str]:
+        normalized = parsing.normalize_tag(tag)
+        if normalized is None:
+            raise InvalidArgument("tag", "must be a hashtag: letters, digits and _, up to 100")
+        limit = pagination.page_size(size)
+        query = {"tag": normalized}
+        after = paging.position(token, query)
+        statement = repository.hashtag_statement(normalized, after, limit + 1)
+        async with self._deps.db.connection() as conn:
+            rows = await repository.list_posts(conn, statement)
+        rows, next_token = paging.page(rows, limit, paging.by_time, query)
+        posts = await self._posts.present(principal, [convert.post(r) for r in rows], None)
+        return posts, next_token

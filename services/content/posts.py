@@ -1,0 +1,245 @@
+"""Posts: idempotent creation with hashtags and mentions, cached reads, edits, deletion."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from daira.content.v1 import content_pb2 as pb
+from services.content import convert, parsing, repository, repository_media, validation
+from services.content.deps import (
+    POSTS_TIER,
+    Deps,
+    is_self,
+    now,
+    post_key,
+    privileged,
+    require_user,
+    sees,
+)
+from services.content.media import Media
+from services.content.peers import Relation
+from shared.auth import Principal
+from shared.errors import Aborted, AlreadyExists, InvalidArgument, NotFound, PermissionDenied
+from shared.ids import canonical_id, new_id, parse_id
+
+MAX_BATCH = 100
+UPDATABLE = frozenset({"text", "visibility"})
+
+
+class Posts:
+    def __init__(self, deps: Deps, media: Media) -> None:
+        self._deps = deps
+        self._media = media
+
+    async def create(
+        self, principal: Principal, text: str, visibility: int, request_id: str
+    ) -> pb.Post:
+        author = require_user(principal)
+        text = validation.text("text", text, validation.POST_TEXT_MAX)
+        shown_to = _visibility("visibility", visibility, default="public")
+        key = validation.request_id(request_id)
+        digest = validation.digest(text, shown_to)
+        if key is not None:
+            earlier = await self._replay(author, key, digest)
+            if earlier is not None:
+                return earlier
+        mentions = await self._mentions(text)
+        post_id = new_id()
+        async with self._deps.db.transaction() as conn:
+            inserted = await repository.insert_post(
+                conn,
+                post_id=post_id,
+                author_id=author,
+                text=text,
+                visibility=shown_to,
+                tags=parsing.hashtags(text),
+                mentions=mentions,
+                request_id=key,
+                request_digest=digest,
+                now=now(),
+            )
+            rows = await repository.batch_get_posts(conn, [post_id]) if inserted else []
+        if not rows:  # a concurrent call with the same request id won
+            assert key is not None
+            earlier = await self._replay(author, key, digest)
+            assert earlier is not None
+            return earlier
+        return await self._one(principal, convert.post(rows[0]), None)
+
+    async def _replay(self, author: uuid.UUID, key: str, digest: str) -> pb.Post | None:
+        """The post an earlier call with this request id made, if the request is the same."""
+        async with self._deps.db.connection() as conn:
+            earlier = await repository.find_post_by_request(conn, author, key)
+        if earlier is None:
+            return None
+        if earlier.request_digest != digest:
+            raise AlreadyExists(
+                "this request_id was used for a different post",
+                reason="REQUEST_ID_REUSED",
+                metadata={"request_id": key},
+            )
+        found = await self.load([str(earlier.id)])
+        if str(earlier.id) not in found:
+            raise NotFound("post", str(earlier.id))
+        return found[str(earlier.id)]
+
+    async def _mentions(self, text: str) -> list[tuple[uuid.UUID, str]]:
+        """The text's mentions that name a user; none if users cannot be asked (degraded)."""
+        names = parsing.mentions(text)
+        resolved = await self._deps.peers.resolve_mentions(names) or {}
+        return [(resolved[name], name) for name in names if name in resolved]
+
+    async def load(self, post_ids: Sequence[str]) -> dict[str, pb.Post]:
+        """Live posts by canonical id, unfiltered: one MGET, then one query for the rest."""
+        cache = self._deps.cache
+        cached = await cache.get_many(POSTS_TIER, [post_key(p) for p in post_ids])
+        found: dict[str, pb.Post] = {}
+        missing = []
+        for post_id in post_ids:
+            raw = cached.get(post_key(post_id))
+            if raw is None:
+                missing.append(uuid.UUID(post_id))
+            else:
+                found[post_id] = pb.Post.FromString(raw)
+        if missing:
+            async with self._deps.db.connection() as conn:
+                rows = await repository.batch_get_posts(conn, missing)
+            loaded = {str(row.id): convert.post(row) for row in rows}
+            await cache.set_many(
+                POSTS_TIER, {post_key(p): m.SerializeToString() for p, m in loaded.items()}
+            )
+            found.update(loaded)
+        return found
+
+    async def present(
+        self, principal: Principal, posts: Sequence[pb.Post], fields: frozenset[str] | None
+    ) -> list[pb.Post]:
+        """What the caller may see of these posts, decorated; order kept."""
+        relations: dict[uuid.UUID, Relation] = {}
+        if not privileged(principal):
+            authors = {uuid.UUID(p.author_id) for p in posts} - {principal.user_id}
+            if authors:
+                relations = await self._deps.peers.relations(principal.user_id, authors)
+        shown = [
+            post
+            for post in posts
+            if sees(
+                principal,
+                uuid.UUID(post.author_id),
+                convert.VISIBILITY_NAMES[post.visibility],
+                convert.MODERATION_NAMES[post.moderation_state],
+                relations.get(uuid.UUID(post.author_id), Relation.UNKNOWN),
+            )
+        ]
+        return await self.decorate(shown, fields)
+
+    async def decorate(
+        self, posts: Sequence[pb.Post], fields: frozenset[str] | None
+    ) -> list[pb.Post]:
+        """Posts the caller may see, with their reactions (social's), masked."""
+        if fields is None or "reactions" in fields:
+            reactions = await self._deps.peers.reactions(p.id for p in posts)
+            for post in posts:
+                post.reactions.CopyFrom(reactions[post.id])
+        return [convert.masked(post, fields) for post in posts]
+
+    async def _one(
+        self, principal: Principal, post: pb.Post, fields: frozenset[str] | None
+    ) -> pb.Post:
+        shown = await self.present(principal, [post], fields)
+        if not shown:
+            raise NotFound("post", post.id)
+        return shown[0]
+
+    async def get(
+        self, principal: Principal, post_id: str, fields: frozenset[str] | None
+    ) -> pb.Post:
+        found = await self.load([post_id])
+        if post_id not in found:
+            raise NotFound("post", post_id)
+        return await self._one(principal, found[post_id], fields)
+
+    async def batch_get(
+        self, principal: Principal, ids: Sequence[str], fields: frozenset[str] | None
+    ) -> tuple[list[pb.Post], list[str]]:
+        if len(ids) > MAX_BATCH:
+            raise InvalidArgument("ids", f"at most {MAX_BATCH} ids per call")
+        wanted = list(dict.fromkeys(canonical_id(f"ids[{i}]", v) for i, v in enumerate(ids)))
+        found = await self.load(wanted)
+        shown = await self.present(principal, [found[i] for i in wanted if i in found], fields)
+        seen = {post.id for post in shown}
+        return shown, [i for i in wanted if i not in seen]
+
+    async def update(self, principal: Principal, changes: pb.Post, paths: list[str]) -> pb.Post:
+        post_id = parse_id("post.id", changes.id)
+        author = require_user(principal)
+        if not paths:
+            raise InvalidArgument("update_mask", "name at least one field to update")
+        unknown = [p for p in paths if p not in UPDATABLE]
+        if unknown:
+            raise InvalidArgument("update_mask", f"{unknown[0]!r} cannot be updated")
+        values: dict[str, object] = {}
+        mentions: list[tuple[uuid.UUID, str]] = []
+        if "visibility" in paths:
+            values["visibility"] = _visibility("post.visibility", changes.visibility, default=None)
+        if "text" in paths:
+            values["text"] = validation.text("post.text", changes.text, validation.POST_TEXT_MAX)
+            values["hashtags"] = parsing.hashtags(changes.text)
+            mentions = await self._mentions(changes.text)
+            values["mentions"] = [{"user_id": str(u), "username": n} for u, n in mentions]
+        expected = convert.version_from_etag(changes.etag)
+        moment = now()
+        async with self._deps.db.transaction() as conn:
+            row = await repository.lock_post(conn, post_id)
+            if row is None or not _may_act(principal, row, author_only=True):
+                raise NotFound("post", str(post_id))
+            if row.author_id != author:
+                raise PermissionDenied("only its author may edit a post", reason="NOT_POST_AUTHOR")
+            if expected is not None and row.version != expected:
+                raise Aborted(
+                    "the post changed since it was read; read it again", reason="ETAG_MISMATCH"
+                )
+            await repository.update_post(conn, post_id, values, moment)
+            if "text" in values:
+                tags = values["hashtags"]
+                assert isinstance(tags, list)
+                await repository.replace_tags(
+                    conn, post_id, tags, moment, created_at=row.created_at
+                )
+                await repository.replace_mentions(conn, post_id, [u for u, _ in mentions])
+            rows = await repository.batch_get_posts(conn, [post_id])
+        await self._deps.forget_posts(post_id)
+        return await self._one(principal, convert.post(rows[0]), None)
+
+    async def delete(self, principal: Principal, post_id: uuid.UUID) -> None:
+        """Soft delete by the author or staff; the media's bytes go back to the author."""
+        async with self._deps.db.transaction() as conn:
+            row = await repository.lock_post(conn, post_id)
+            if row is None or not _may_act(principal, row, author_only=False):
+                raise NotFound("post", str(post_id))
+            if not (is_self(principal, row.author_id) or privileged(principal)):
+                raise PermissionDenied(
+                    "only its author or a moderator may delete a post", reason="NOT_POST_AUTHOR"
+                )
+            moment = now()
+            await repository.delete_post(conn, post_id, moment)
+            owed = await repository_media.start_post_release(conn, post_id, moment)
+        await self._deps.forget_posts(post_id)
+        await self._media.settle(owed)
+
+
+def _may_act(principal: Principal, row: repository.Record, *, author_only: bool) -> bool:
+    """Whether the caller can see the post at all (if not, it does not exist for them)."""
+    if author_only and row.moderation_state != "visible":
+        return False  # moderated posts are the moderators' now, their author's too
+    return sees(principal, row.author_id, row.visibility, row.moderation_state, Relation.UNKNOWN)
+
+
+def _visibility(field: str, value: int, *, default: str | None) -> str:
+    if value == pb.VISIBILITY_UNSPECIFIED and default is not None:
+        return default
+    name = convert.VISIBILITY_NAMES.get(value)  # type: ignore[call-overload]
+    if name is None:
+        raise InvalidArgument(field, "must be PUBLIC, FOLLOWERS or PRIVATE")
+    return name

@@ -1,0 +1,311 @@
+"""Every SQL statement of the content service, as SQLAlchemy Core on one connection.
+
+Statement builders (`*_statement`, and the prebuilt batch reads) are module-level so
+the query-plan tests EXPLAIN exactly what the service runs. Posts, their hashtags and
+mentions, and the timelines are here; repository_media, repository_comments and
+repository_videos hold the rest.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    Row,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    delete,
+    extract,
+    func,
+    literal,
+    literal_column,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, aggregate_order_by, insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.content.tables import (
+    hashtags,
+    post_hashtags,
+    post_media,
+    post_mentions,
+    posts,
+)
+
+# Any row this module returns; columns are read by name.
+Record = Row[*tuple[Any, ...]]
+# After (timestamp, id) or (score, id): where a keyset page resumes.
+After = tuple[Any, uuid.UUID] | None
+
+# The trending score is log(1 + engagement) + created_at / DECAY: one more unit of
+# log-engagement is worth DECAY seconds of youth (Reddit's "hot" ranking), so the score
+# changes only when engagement does and needs no periodic recomputation.
+TRENDING_DECAY_SECONDS = 45_000.0
+
+LIVE_POST = posts.c.deleted_at.is_(None)
+SHOWN_MEDIA = post_media.c.state == "active"
+
+# A post's shown media as a JSON array in the post's own row: one query per batch.
+MEDIA_FIELDS = ("id", "url", "mime_type", "size_bytes", "width", "height", "created_at")
+MEDIA_JSON = (
+    select(
+        func.coalesce(
+            func.jsonb_agg(
+                aggregate_order_by(
+                    func.jsonb_build_object(
+                        *(part for name in MEDIA_FIELDS for part in (name, post_media.c[name]))
+                    ),
+                    post_media.c.created_at,
+                    post_media.c.id,
+                )
+            ),
+            literal_column("'[]'::jsonb"),
+        )
+    )
+    .where(post_media.c.post_id == posts.c.id, SHOWN_MEDIA)
+    .correlate(posts)
+    .scalar_subquery()
+    .label("media")
+)
+POST_ROW_COLUMNS = (
+    posts.c.id,
+    posts.c.author_id,
+    posts.c.text,
+    posts.c.visibility,
+    posts.c.hashtags,
+    posts.c.mentions,
+    posts.c.comments_count,
+    posts.c.trending_score,
+    posts.c.moderation_state,
+    posts.c.version,
+    posts.c.created_at,
+    posts.c.updated_at,
+    posts.c.edited_at,
+)
+POST_COLUMNS = (*POST_ROW_COLUMNS, MEDIA_JSON)
+
+
+def trending_score(engagement: Any, created_at: Any) -> Any:
+    return func.ln(1 + engagement) + extract("epoch", created_at) / TRENDING_DECAY_SECONDS
+
+
+def keyset(
+    columns: tuple[Any, Any], after: tuple[Any, uuid.UUID], types: tuple[Any, Any], *, newest: bool
+) -> Any:
+    """Rows strictly past `after` in (key, id) order: descending when `newest` first."""
+    position = tuple_(literal(after[0], types[0]), literal(after[1], types[1]))
+    return tuple_(*columns) < position if newest else tuple_(*columns) > position
+
+
+# --- posts ---------------------------------------------------------------------------
+
+
+async def find_post_by_request(
+    conn: AsyncConnection, author_id: uuid.UUID, request_id: str
+) -> Record | None:
+    statement = select(posts.c.id, posts.c.request_digest, posts.c.deleted_at).where(
+        posts.c.author_id == author_id, posts.c.request_id == request_id
+    )
+    return (await conn.execute(statement)).one_or_none()
+
+
+async def insert_post(
+    conn: AsyncConnection,
+    *,
+    post_id: uuid.UUID,
+    author_id: uuid.UUID,
+    text: str,
+    visibility: str,
+    tags: Sequence[str],
+    mentions: Sequence[tuple[uuid.UUID, str]],
+    request_id: str | None,
+    request_digest: str,
+    now: datetime,
+) -> bool:
+    """The post with its hashtags and mentions; False if its request id was already used."""
+    statement = (
+        insert(posts)
+        .values(
+            id=post_id,
+            author_id=author_id,
+            text=text,
+            visibility=visibility,
+            hashtags=list(tags),
+            mentions=[{"user_id": str(u), "username": n} for u, n in mentions],
+            comments_count=0,
+            engagement=0,
+            trending_score=now.timestamp() / TRENDING_DECAY_SECONDS,
+            moderation_state="visible",
+            moderation_reason="",
+            version=1,
+            request_id=request_id,
+            request_digest=request_digest,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(
+            index_elements=[posts.c.author_id, posts.c.request_id],
+            index_where=posts.c.request_id.is_not(None),
+        )
+        .returning(posts.c.id)
+    )
+    if (await conn.execute(statement)).one_or_none() is None:
+        return False
+    await replace_tags(conn, post_id, tags, now, created_at=now)
+    await replace_mentions(conn, post_id, [user_id for user_id, _ in mentions])
+    return True
+
+
+async def replace_tags(
+    conn: AsyncConnection,
+    post_id: uuid.UUID,
+    tags: Sequence[str],
+    now: datetime,
+    *,
+    created_at: datetime,
+) -> None:
+    await conn.execute(delete(post_hashtags).where(post_hashtags.c.post_id == post_id))
+    if not tags:
+        return
+    await conn.execute(
+        insert(hashtags)
+        .values([{"tag": tag, "created_at": now} for tag in tags])
+        .on_conflict_do_nothing(index_elements=[hashtags.c.tag])
+    )
+    await conn.execute(
+        insert(post_hashtags).values(
+            [{"post_id": post_id, "tag": tag, "created_at": created_at} for tag in tags]
+        )
+    )
+
+
+async def replace_mentions(
+    conn: AsyncConnection, post_id: uuid.UUID, user_ids: Sequence[uuid.UUID]
+) -> None:
+    await conn.execute(delete(post_mentions).where(post_mentions.c.post_id == post_id))
+    if user_ids:
+        unique = list(dict.fromkeys(user_ids))
+        await conn.execute(
+            insert(post_mentions).values([{"post_id": post_id, "user_id": u} for u in unique])
+        )
+
+
+# Built once: GetPost and BatchGetPosts run it with only the ids changing.
+BATCH_GET_POSTS = select(*POST_COLUMNS).where(
+    posts.c.id == any_(bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))), LIVE_POST
+)
+
+
+async def batch_get_posts(conn: AsyncConnection, post_ids: Sequence[uuid.UUID]) -> list[Record]:
+    return list((await conn.execute(BATCH_GET_POSTS, {"ids": list(post_ids)})).all())
+
+
+async def lock_post(conn: AsyncConnection, post_id: uuid.UUID) -> Record | None:
+    """The live post, locked for a change (edits, media, comments and deletion serialise)."""
+    statement = select(*POST_ROW_COLUMNS).where(posts.c.id == post_id, LIVE_POST)
+    return (await conn.execute(statement.with_for_update())).one_or_none()
+
+
+async def update_post(
+    conn: AsyncConnection, post_id: uuid.UUID, values: dict[str, Any], now: datetime
+) -> None:
+    await conn.execute(
+        update(posts)
+        .where(posts.c.id == post_id)
+        .values(**values, version=posts.c.version + 1, updated_at=now, edited_at=now)
+    )
+
+
+async def delete_post(conn: AsyncConnection, post_id: uuid.UUID, now: datetime) -> None:
+    await conn.execute(
+        update(posts).where(posts.c.id == post_id).values(deleted_at=now, updated_at=now)
+    )
+
+
+async def set_post_moderation(
+    conn: AsyncConnection, post_id: uuid.UUID, state: str, reason: str, now: datetime
+) -> bool:
+    result = await conn.execute(
+        update(posts)
+        .where(posts.c.id == post_id, LIVE_POST)
+        .values(moderation_state=state, moderation_reason=reason, updated_at=now)
+        .returning(posts.c.id)
+    )
+    return result.one_or_none() is not None
+
+
+async def add_comments(
+    conn: AsyncConnection, post_id: uuid.UUID, delta: int, now: datetime
+) -> Record | None:
+    """Count comments on the live post (locking it) and re-score it; None if it is gone."""
+    engagement = func.greatest(posts.c.engagement + delta, 0)
+    result = await conn.execute(
+        update(posts)
+        .where(posts.c.id == post_id, LIVE_POST)
+        .values(
+            comments_count=posts.c.comments_count + delta,
+            engagement=engagement,
+            trending_score=trending_score(engagement, posts.c.created_at),
+            updated_at=now,
+        )
+        .returning(posts.c.author_id, posts.c.visibility, posts.c.moderation_state)
+    )
+    return result.one_or_none()
+
+
+def user_posts_statement(
+    author_id: uuid.UUID, visibilities: Sequence[str], moderated_too: bool, after: After, limit: int
+) -> Select[Any]:
+    """An author's timeline, newest first, on posts_author_timeline."""
+    statement = select(*POST_COLUMNS).where(
+        posts.c.author_id == author_id, LIVE_POST, posts.c.visibility.in_(visibilities)
+    )
+    if not moderated_too:
+        statement = statement.where(posts.c.moderation_state == "visible")
+    if after is not None:
+        types = (posts.c.created_at.type, UUID(as_uuid=True))
+        statement = statement.where(
+            keyset((posts.c.created_at, posts.c.id), after, types, newest=True)
+        )
+    return statement.order_by(posts.c.created_at.desc(), posts.c.id.desc()).limit(limit)
+
+
+LISTED = and_(LIVE_POST, posts.c.visibility == "public", posts.c.moderation_state == "visible")
+
+
+def trending_statement(since: datetime, after: After, limit: int) -> Select[Any]:
+    """Public posts of the window by score, on the partial index posts_trending."""
+    statement = select(*POST_COLUMNS).where(LISTED, posts.c.created_at >= since)
+    if after is not None:
+        types = (Float(), UUID(as_uuid=True))
+        statement = statement.where(
+            keyset((posts.c.trending_score, posts.c.id), after, types, newest=True)
+        )
+    return statement.order_by(posts.c.trending_score.desc(), posts.c.id.desc()).limit(limit)
+
+
+def hashtag_statement(tag: str, after: After, limit: int) -> Select[Any]:
+    """A tag's public posts, newest first, walking post_hashtags_by_tag."""
+    statement = (
+        select(*POST_COLUMNS)
+        .select_from(post_hashtags.join(posts, posts.c.id == post_hashtags.c.post_id))
+        .where(post_hashtags.c.tag == tag, LISTED)
+    )
+    if after is not None:
+        types = (post_hashtags.c.created_at.type, UUID(as_uuid=True))
+        keys = (post_hashtags.c.created_at, post_hashtags.c.post_id)
+        statement = statement.where(keyset(keys, after, types, newest=True))
+    order = (post_hashtags.c.created_at.desc(), post_hashtags.c.post_id.desc())
+    return statement.order_by(*order).limit(limit)
+
+
+async def list_posts(conn: AsyncConnection, statement: Select[Any]) -> list[Record]:
+    return list((await conn.execute(statement)).all())

@@ -1,0 +1,13 @@
+"""Settings of the content service (environment prefix DAIRA_CONTENT_)."""
+
+from shared.config import ServiceSettings
+
+
+class ContentSettings(ServiceSettings):
+    # Media left PENDING this long (a crash between the row and its storage reservation)
+    # is rolled back by the reconciler. Longer than any ReserveStorage call may take.
+    media_pending_timeout_seconds: float = 60.0
+    # How often the reconciler looks for such media and for releases still owed.
+    media_reconcile_interval_seconds: float = 30.0
+    # Striped view counters per video: concurrent views spread over this many rows.
+    video_view_slots: int = 16
