@@ -2,8 +2,9 @@
 
 PostgreSQL and Redis are the embedded ones under .run/ unless DAIRA_DATABASE_URL (a
 superuser URL) and DAIRA_REDIS_URL name servers to use. Every start provisions each
-service's database, applies its migrations and runs its idempotent seed, then starts the
-services and waits for their health checks. Ctrl-C or SIGTERM stops everything in order.
+service's database and applies its migrations, starts the services, waits for their
+health checks, then runs each service's idempotent seed. Ctrl-C or SIGTERM stops
+everything in order.
 """
 
 from __future__ import annotations
@@ -179,8 +180,6 @@ def run(stack: ExitStack, data_dir: Path, ready_file: Path | None, free_ports: b
             redis_url=redis_url,
             auth_secret=keys.auth_secret,
         )
-        if importlib.util.find_spec(f"{spec.module}.seed") is not None:
-            _seed(spec, environments[spec.name])
 
     processes: dict[ServiceSpec, subprocess.Popen[bytes]] = {}
     stack.callback(_stop_processes, processes, data_dir)
@@ -194,6 +193,11 @@ def run(stack: ExitStack, data_dir: Path, ready_file: Path | None, free_ports: b
         )
         _pidfile(data_dir, spec).write_text(f"{processes[spec].pid}\n")
     _wait_until_serving(ports, processes)
+    # Seeds run once every service answers, since one service's demo data may refer to
+    # another's (content's authors are users' accounts).
+    for spec in specs:
+        if importlib.util.find_spec(f"{spec.module}.seed") is not None:
+            _seed(spec, environments[spec.name])
     _print_banner(specs, ports, admin_url, redis_url)
     if ready_file is not None:
         services = {

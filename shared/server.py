@@ -48,6 +48,9 @@ class Endpoint:
     servicer: Any
     add_to_server: Callable[[Any, grpc.aio.Server], None]
     access: Mapping[str, Access]
+    # Closes what the servicer itself started (background tasks, channels to other
+    # services); awaited once in-flight calls have drained, before the pools close.
+    on_stop: Callable[[], Awaitable[None]] | None = None
 
 
 Build = Callable[[Runtime], Awaitable[Endpoint]]
@@ -73,10 +76,13 @@ def build_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Runtime:
 
 
 class RunningServer:
-    def __init__(self, server: grpc.aio.Server, port: int, runtime: Runtime) -> None:
+    def __init__(
+        self, server: grpc.aio.Server, port: int, runtime: Runtime, endpoint: Endpoint
+    ) -> None:
         self.server = server
         self.port = port
         self.runtime = runtime
+        self.endpoint = endpoint
         self.health = health.aio.HealthServicer()
         self._readiness: asyncio.Task[None] | None = None
 
@@ -101,6 +107,8 @@ class RunningServer:
             self._readiness.cancel()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
+        if self.endpoint.on_stop is not None:
+            await self.endpoint.on_stop()
         await self.runtime.cache.close()
         await self.runtime.db.dispose()
         await self.runtime.redis.aclose()
@@ -141,7 +149,7 @@ async def start(
     )
     endpoint.add_to_server(endpoint.servicer, server)
     port = server.add_insecure_port(f"{settings.host}:{settings.port}")
-    running = RunningServer(server, port, runtime)
+    running = RunningServer(server, port, runtime, endpoint)
     health_pb2_grpc.add_HealthServicer_to_server(running.health, server)
     for name in ("", spec.grpc_service):
         await running.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)

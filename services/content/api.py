@@ -81,7 +81,7 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
         self._reconciler: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        """Start the media reconciler (shared.server has no start/stop hook for it yet)."""
+        """Start the media reconciler; `close` (the endpoint's on_stop) ends it."""
         self._reconciler = asyncio.create_task(self.media.run_reconciler())
 
     async def close(self) -> None:
@@ -257,4 +257,9 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
 async def build(runtime: Runtime) -> Endpoint:
     servicer = ContentServicer(Deps.from_runtime(runtime))
     servicer.start()
-    return Endpoint(servicer, content_pb2_grpc.add_ContentServiceServicer_to_server, ACCESS)
+    return Endpoint(
+        servicer,
+        content_pb2_grpc.add_ContentServiceServicer_to_server,
+        ACCESS,
+        on_stop=servicer.close,
+    )

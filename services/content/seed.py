@@ -3,9 +3,8 @@
 Authors are the users service's demo accounts, whose ids only the users service knows:
 the seed asks it (LookupUsers, with a service token) and writes through the service's
 own logic, so hashtags, mentions, counters and quota go exactly as in production. When
-users cannot be reached (the runner seeds each service before starting any), it says
-so and changes nothing. Idempotent: every write carries a fixed request id, so a second
-run finds everything in place.
+users cannot be reached, it says so and changes nothing. Idempotent: every write
+carries a fixed request id, so a second run finds everything in place.
 """
 
 from __future__ import annotations

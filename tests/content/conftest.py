@@ -25,7 +25,7 @@ from services.content import SPEC
 from services.content.api import build
 from services.content.settings import ContentSettings
 from shared.auth import TokenService
-from shared.server import Endpoint, RunningServer, Runtime
+from shared.server import RunningServer
 from tests import harness
 from tests.users.conftest import (
     SECRET,
@@ -83,27 +83,13 @@ def content_settings(database_url: str, redis_url: str, users_address: str) -> C
 async def content_service(
     database_url: str, redis_url: str, users_address: str, **overrides: Any
 ) -> AsyncIterator[RunningServer]:
-    """An in-process content service, SERVING, with these settings (and `overrides`).
-
-    shared.server stops the gRPC server but knows nothing of the servicer's own task (the
-    media reconciler) and channel (to users), so they are closed here too."""
-    servicers: list[Any] = []
-
-    async def build_and_keep(runtime: Runtime) -> Endpoint:
-        endpoint = await build(runtime)
-        servicers.append(endpoint.servicer)
-        return endpoint
-
+    """An in-process content service, SERVING, with these settings (and `overrides`)."""
     settings = content_settings(database_url, redis_url, users_address)
-    running = await harness.start_serving(
-        SPEC, settings.model_copy(update=overrides), build_and_keep
-    )
+    running = await harness.start_serving(SPEC, settings.model_copy(update=overrides), build)
     try:
         yield running
     finally:
         await running.stop(0)
-        for servicer in servicers:
-            await servicer.close()
 
 
 @pytest.fixture(scope="session")

@@ -121,3 +121,50 @@ def test_seeded_admin_logs_in_and_reads_a_demo_user_through_the_stubs(
         demo = next(user for user in found.users if user.username == "demo07")
         profile = stub.GetProfile(users_pb2.GetProfileRequest(user_id=demo.id), metadata=metadata)
         assert profile.profile.bio
+
+
+def _login(address: str, login: str, password: str) -> users_pb2.LoginResponse:
+    with grpc.insecure_channel(address) as channel:
+        stub = users_pb2_grpc.UserServiceStub(channel)
+        return stub.Login(users_pb2.LoginRequest(login=login, password=password))
+
+
+def test_grpcurl_lists_the_content_service_beside_users(platform: dict[str, str]) -> None:
+    listed = grpcurl(platform["content"], "list").split()
+    assert "daira.content.v1.ContentService" in listed
+
+
+def test_demo_posts_are_seeded_with_their_hashtags_and_mentions(
+    platform: dict[str, str],
+) -> None:
+    demo = _login(platform["users"], "demo04", "demo-password-1")
+    posts = json.loads(
+        grpcurl(
+            platform["content"],
+            "-H",
+            f"authorization: Bearer {demo.access_token}",
+            "daira.content.v1.ContentService/ListUserPosts",
+            data={"page_size": 20},
+        )
+    )["posts"]
+    jazz = next(post for post in posts if "Coltrane" in post["text"])
+    assert jazz["hashtags"] == ["jazz"]
+    assert [mention["username"] for mention in jazz["mentions"]] == ["demo01"]
+
+
+def test_a_post_mentioning_a_user_is_resolved_across_running_services(
+    platform: dict[str, str],
+) -> None:
+    demo = _login(platform["users"], "demo02", "demo-password-1")
+    mentioned = _login(platform["users"], "demo03", "demo-password-1").user
+    created = json.loads(
+        grpcurl(
+            platform["content"],
+            "-H",
+            f"authorization: Bearer {demo.access_token}",
+            "daira.content.v1.ContentService/CreatePost",
+            data={"text": "e2e hello @demo03 #e2e", "request_id": uuid.uuid4().hex},
+        )
+    )["post"]
+    assert created["mentions"] == [{"user_id": mentioned.id, "username": "demo03"}]
+    assert created["hashtags"] == ["e2e"]
