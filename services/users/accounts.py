@@ -14,6 +14,7 @@ from shared.auth import Principal, Role, require_owner
 from shared.cache import Tier
 from shared.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from shared.ids import canonical_id, new_id
+from shared.validation import bounded_text
 
 MAX_BATCH = 100
 MIN_QUERY = 2
@@ -103,7 +104,7 @@ class Accounts:
         await self._deps.cache.delete(Tier.PROFILES, user_key(user_id))
 
     async def search(self, query: str, size: int, token: str) -> tuple[list[users_pb2.User], str]:
-        query = validation.bounded_text("query", query.strip(), MAX_QUERY)
+        query = bounded_text("query", query.strip(), MAX_QUERY)
         if len(query) < MIN_QUERY:
             raise InvalidArgument("query", f"must be at least {MIN_QUERY} characters")
         limit = pagination.page_size(size)
@@ -149,7 +150,7 @@ class Accounts:
         moment = now()
         if name == "suspended" and (until is None or until <= moment):
             raise InvalidArgument("until", "a suspension needs an end in the future")
-        reason = validation.bounded_text("reason", reason, 1000)
+        reason = bounded_text("reason", reason, 1000)
         if principal.subject == str(user_id):
             raise PermissionDenied("nobody may change their own status", reason="SELF_STATUS")
         async with self._deps.db.transaction() as conn:

@@ -22,6 +22,7 @@ from services.users.storage import Storage
 from shared.auth import Access, Principal, Role, current_principal, optional_principal
 from shared.errors import InvalidArgument
 from shared.ids import canonical_id, parse_id
+from shared.messages import timestamp
 from shared.server import Endpoint, Runtime
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
@@ -220,9 +221,9 @@ class UserServicer(users_pb2_grpc.UserServiceServicer):
 def _tokens(issued: Issued) -> dict[str, Any]:
     return {
         "access_token": issued.access_token,
-        "access_token_expire_time": convert.timestamp(issued.access_expires),
+        "access_token_expire_time": timestamp(issued.access_expires),
         "refresh_token": issued.refresh_token,
-        "refresh_token_expire_time": convert.timestamp(issued.refresh_expires),
+        "refresh_token_expire_time": timestamp(issued.refresh_expires),
         "session_id": str(issued.session_id),
     }
 

@@ -9,6 +9,7 @@ from google.protobuf import field_mask_pb2, json_format, struct_pb2, timestamp_p
 from daira.users.v1 import users_pb2
 from services.users.repository import Record
 from shared.errors import InvalidArgument
+from shared.messages import etag, timestamp
 
 ROLES = {
     "user": users_pb2.ROLE_USER,
@@ -23,12 +24,6 @@ STATUSES = {
 }
 STATUS_NAMES = {number: name for name, number in STATUSES.items()}
 USER_FIELDS = frozenset(f.name for f in users_pb2.User.DESCRIPTOR.fields)
-
-
-def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 def moment(field: str, value: timestamp_pb2.Timestamp) -> datetime:
@@ -88,20 +83,6 @@ def present(
     if not show_email:
         shown.ClearField("email")
     return shown
-
-
-def etag(version: int) -> str:
-    return f'W/"{version}"'
-
-
-def version_from_etag(value: str) -> int | None:
-    """The profile version an etag names; None for an empty etag (an unconditional write)."""
-    if not value:
-        return None
-    digits = value.removeprefix("W/").strip('"')
-    if not digits.isdigit():
-        raise InvalidArgument("profile.etag", "is not an etag this service issued")
-    return int(digits)
 
 
 def profile(row: Record) -> users_pb2.Profile:

@@ -14,6 +14,8 @@ from services.users.deps import Deps, now
 from shared.auth import Principal, Role, require_owner
 from shared.cache import Tier
 from shared.errors import Aborted, InvalidArgument, NotFound
+from shared.messages import version_from_etag
+from shared.validation import bounded_text, web_url
 
 UPDATABLE = frozenset({"display_name", "bio", "location", "avatar_url", "website", "style_config"})
 
@@ -43,7 +45,7 @@ class Profiles:
         user_id = _user_id(changes.user_id)
         require_owner(principal, user_id)
         values, display_name = _validated(changes, paths)
-        expected = convert.version_from_etag(changes.etag)
+        expected = version_from_etag("profile.etag", changes.etag)
         if principal.role is not Role.ADMIN:
             await self._deps.require_live_session(principal)
         async with self._deps.db.transaction() as conn:
@@ -88,13 +90,13 @@ def _validated(changes: users_pb2.Profile, paths: list[str]) -> tuple[dict[str, 
         if path == "display_name":
             display_name = validation.display_name("profile.display_name", changes.display_name)
         elif path == "bio":
-            values["bio"] = validation.bounded_text("profile.bio", changes.bio, validation.BIO_MAX)
+            values["bio"] = bounded_text("profile.bio", changes.bio, validation.BIO_MAX)
         elif path == "location":
-            values["location"] = validation.bounded_text(
+            values["location"] = bounded_text(
                 "profile.location", changes.location, validation.LOCATION_MAX
             )
         elif path in ("avatar_url", "website"):
-            values[path] = validation.web_url(f"profile.{path}", getattr(changes, path))
+            values[path] = web_url(f"profile.{path}", getattr(changes, path), required=False)
         else:
             values["style_config"] = validation.style_config(
                 "profile.style_config", json_format.MessageToDict(changes.style_config)

@@ -25,6 +25,7 @@ from shared.errors import (
     ResourceExhausted,
     Unauthenticated,
 )
+from shared.validation import bounded_text
 
 WRONG_CREDENTIALS = "the login or the password is wrong"
 DEVICE_MAX = 200
@@ -80,7 +81,7 @@ class Sessions:
     async def login(self, login: str, password: str, device: str) -> tuple[Issued, Record]:
         """Tokens and the user's row; every wrong answer looks and takes the same."""
         subject = login.strip().lower()
-        device = validation.bounded_text("device", device, DEVICE_MAX)
+        device = bounded_text("device", device, DEVICE_MAX)
         limiter = self._deps.login_failures
         # Counted before the password is checked, so parallel guesses cannot outrun the limit.
         verdict = await limiter.hit(subject)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import uuid
 
 from daira.users.v1 import users_pb2
-from services.users import convert, repository, validation
+from services.users import convert, repository
 from services.users.accounts import Accounts
 from services.users.deps import Deps, now
 from shared.auth import Principal, require_owner
 from shared.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from shared.validation import bounded_text, no_nul
 
 REQUEST_ID_MAX = 200
 TIER_NAME_MAX = 32
@@ -24,7 +25,7 @@ TIER_NAME_MAX = 32
 def _request_id(field: str, value: str) -> str:
     if not value or len(value) > REQUEST_ID_MAX:
         raise InvalidArgument(field, f"must be 1 to {REQUEST_ID_MAX} characters")
-    return validation.no_nul(field, value)
+    return no_nul(field, value)
 
 
 class Storage:
@@ -86,7 +87,7 @@ class Storage:
         return [convert.tier(row) for row in rows]
 
     async def set_tier(self, user_id: uuid.UUID, tier: str) -> users_pb2.StorageUsage:
-        tier = validation.bounded_text("tier", tier, TIER_NAME_MAX)
+        tier = bounded_text("tier", tier, TIER_NAME_MAX)
         async with self._deps.db.transaction() as conn:
             if not await repository.tier_exists(conn, tier):
                 raise NotFound("subscription_tier", tier)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.errors import InvalidArgument
+from shared.validation import no_nul
 
 USERNAME = re.compile(r"^[a-z0-9_]{3,30}$")
 # Deliberately plain: one @, a dotted domain, no spaces. Deliverability is the mailer's job.
@@ -17,15 +17,7 @@ PASSWORD_MIN, PASSWORD_MAX = 10, 128
 DISPLAY_NAME_MAX = 50
 BIO_MAX = 500
 LOCATION_MAX = 100
-URL_MAX = 2048
 STYLE_CONFIG_MAX_BYTES = 4096
-
-
-def no_nul(field: str, value: str) -> str:
-    """PostgreSQL text cannot hold U+0000, so it is refused as input rather than failing later."""
-    if "\x00" in value:
-        raise InvalidArgument(field, "must not contain NUL characters")
-    return value
 
 
 def username(field: str, value: str) -> str:
@@ -52,23 +44,6 @@ def display_name(field: str, value: str) -> str:
     value = no_nul(field, value.strip())
     if not 1 <= len(value) <= DISPLAY_NAME_MAX:
         raise InvalidArgument(field, f"must be 1 to {DISPLAY_NAME_MAX} characters")
-    return value
-
-
-def bounded_text(field: str, value: str, maximum: int) -> str:
-    no_nul(field, value)
-    if len(value) > maximum:
-        raise InvalidArgument(field, f"must be at most {maximum} characters")
-    return value
-
-
-def web_url(field: str, value: str) -> str:
-    """Empty, or an absolute http(s) URL."""
-    if not value:
-        return value
-    parts = urlsplit(no_nul(field, value))
-    if len(value) > URL_MAX or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidArgument(field, "must be an http or https URL")
     return value
 
 

@@ -130,6 +130,7 @@ async def test_admin_may_update_another_users_profile(alice, admin, stub):
         ("avatar_url", "not a url"),
         ("website", "https://example.com/" + "w" * 2030),
         ("website", "//example.com/no-scheme"),
+        ("website", "http://[::1/unbalanced-bracket"),
     ],
     ids=[
         "empty-display-name",
@@ -141,6 +142,7 @@ async def test_admin_may_update_another_users_profile(alice, admin, stub):
         "avatar-not-url",
         "long-website",
         "website-without-scheme",
+        "website-unparseable",
     ],
 )
 async def test_update_profile_rejects_an_invalid_field(alice, stub, rejected, field, value):
