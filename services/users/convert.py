@@ -52,6 +52,7 @@ def user(row: Record) -> users_pb2.User:
         role=ROLES[row.role],
         status=STATUSES[status],
         subscription_tier=row.subscription_tier,
+        locked=row.locked,
         create_time=timestamp(row.created_at),
         update_time=timestamp(row.updated_at),
     )
@@ -98,6 +99,7 @@ def profile(row: Record) -> users_pb2.Profile:
         style_config=style,
         etag=etag(row.version),
         update_time=timestamp(row.updated_at),
+        locked=row.locked,
     )
 
 

@@ -17,7 +17,9 @@ from shared.errors import Aborted, InvalidArgument, NotFound
 from shared.messages import version_from_etag
 from shared.validation import bounded_text, web_url
 
-UPDATABLE = frozenset({"display_name", "bio", "location", "avatar_url", "website", "style_config"})
+UPDATABLE = frozenset(
+    {"display_name", "bio", "location", "avatar_url", "website", "style_config", "locked"}
+)
 
 
 def profile_key(user_id: uuid.UUID) -> str:
@@ -44,7 +46,7 @@ class Profiles:
     ) -> users_pb2.Profile:
         user_id = _user_id(changes.user_id)
         require_owner(principal, user_id)
-        values, display_name = _validated(changes, paths)
+        values, account_values = _validated(changes, paths)
         expected = version_from_etag("profile.etag", changes.etag)
         if principal.role is not Role.ADMIN:
             await self._deps.require_live_session(principal)
@@ -54,7 +56,7 @@ class Profiles:
                 user_id,
                 expected_version=expected,
                 profile_values=values,
-                display_name=display_name,
+                account_values=account_values,
                 now=now(),
             )
             if not applied:
@@ -77,18 +79,24 @@ def _user_id(value: str) -> uuid.UUID:
         raise InvalidArgument("profile.user_id", "must be a UUID") from None
 
 
-def _validated(changes: users_pb2.Profile, paths: list[str]) -> tuple[dict[str, Any], str | None]:
-    """Column values for the masked fields, and the new display name if it is one of them."""
+def _validated(
+    changes: users_pb2.Profile, paths: list[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Column values of the masked fields: the profile row's, and the users row's."""
     if not paths:
         raise InvalidArgument("update_mask", "name at least one field to update")
     unknown = [p for p in paths if p not in UPDATABLE]
     if unknown:
         raise InvalidArgument("update_mask", f"{unknown[0]!r} cannot be updated")
     values: dict[str, Any] = {}
-    display_name = None
+    account_values: dict[str, Any] = {}
     for path in set(paths):
         if path == "display_name":
-            display_name = validation.display_name("profile.display_name", changes.display_name)
+            account_values["display_name"] = validation.display_name(
+                "profile.display_name", changes.display_name
+            )
+        elif path == "locked":
+            account_values["locked"] = changes.locked
         elif path == "bio":
             values["bio"] = bounded_text("profile.bio", changes.bio, validation.BIO_MAX)
         elif path == "location":
@@ -101,4 +109,4 @@ def _validated(changes: users_pb2.Profile, paths: list[str]) -> tuple[dict[str, 
             values["style_config"] = validation.style_config(
                 "profile.style_config", json_format.MessageToDict(changes.style_config)
             )
-    return values, display_name
+    return values, account_values

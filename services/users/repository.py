@@ -52,6 +52,7 @@ USER_COLUMNS = (
     users.c.status,
     users.c.status_until,
     users.c.subscription_tier,
+    users.c.locked,
     users.c.created_at,
     users.c.updated_at,
 )
@@ -259,6 +260,7 @@ PROFILE_COLUMNS = (
     user_profiles.c.avatar_url,
     user_profiles.c.website,
     user_profiles.c.style_config,
+    users.c.locked,
     user_profiles.c.version,
     user_profiles.c.updated_at,
 )
@@ -280,10 +282,13 @@ async def update_profile(
     *,
     expected_version: int | None,
     profile_values: dict[str, Any],
-    display_name: str | None,
+    account_values: dict[str, Any],
     now: datetime,
 ) -> bool:
-    """Apply the changes if the version still matches; False when someone else got there first."""
+    """Apply the changes if the version still matches; False when someone else got there first.
+
+    `account_values` are the profile settings kept on the users row (display_name, locked).
+    """
     live_user = select(users.c.id).where(users.c.id == user_id, LIVE)
     condition = [user_profiles.c.user_id == user_id, user_profiles.c.user_id.in_(live_user)]
     if expected_version is not None:
@@ -296,11 +301,9 @@ async def update_profile(
     )
     if result.one_or_none() is None:
         return False
-    if display_name is not None:
+    if account_values:
         await conn.execute(
-            update(users)
-            .where(users.c.id == user_id)
-            .values(display_name=display_name, updated_at=now)
+            update(users).where(users.c.id == user_id).values(**account_values, updated_at=now)
         )
     return True
 

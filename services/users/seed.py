@@ -34,6 +34,8 @@ DEMO_ACCOUNTS = [
     )
     for n in range(1, 21)
 ]
+# Approves each follower, so the social demo has follow requests.
+LOCKED_ACCOUNTS = frozenset({"demo07"})
 
 
 async def seed(settings: UsersSettings) -> int:
@@ -64,7 +66,7 @@ async def seed(settings: UsersSettings) -> int:
                     user_id,
                     expected_version=None,
                     profile_values={"bio": bio, "location": location},
-                    display_name=None,
+                    account_values={"locked": username in LOCKED_ACCOUNTS},
                     now=now(),
                 )
                 created += 1

@@ -2,6 +2,7 @@
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -41,6 +42,8 @@ users = Table(
     Column("status_reason", Text),
     Column("status_until", DateTime(timezone=True)),
     Column("subscription_tier", String(32), ForeignKey("subscription_tiers.name"), nullable=False),
+    # A profile setting kept beside display_name: new followers need approval.
+    Column("locked", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("deleted_at", DateTime(timezone=True)),
