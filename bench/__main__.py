@@ -23,15 +23,30 @@ from types import FrameType
 
 import psutil
 
-from bench import cpu, dataset, report
+from bench import content_dataset, cpu, dataset, report
 from bench.backends import backends
 from bench.plan import Result
-from bench.scenarios import DEFAULT_SCENARIOS, SCENARIOS, Client, plan
-from bench.service import UsersProcess
+from bench.scenarios import (
+    CREATED_PREFIX,
+    DEFAULT_SCENARIOS,
+    FLOORS,
+    SCENARIOS,
+    Client,
+    Data,
+    plan,
+    warm,
+)
+from bench.service import ServiceProcess
+from services.content import SPEC as CONTENT
+from services.content.deps import POSTS_TIER
+from services.users import SPEC as USERS
+from shared.cache import Tier
 from shared.service import ROOT
 
 CACHED_IDS = 100
 BATCH_POOL = 5000
+CACHED_POSTS = 1000
+POST_BATCH_POOL = 5000
 SEED = 20240601
 # Other processes' share of the CPU below which a scenario may start.
 QUIET_THRESHOLD = 0.05
@@ -48,6 +63,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"comma-separated, of: {', '.join(SCENARIOS)}",
     )
     parser.add_argument("--users", type=int, default=60_000, help="seeded accounts")
+    parser.add_argument(
+        "--posts", type=int, default=100_000, help="seeded posts (for the content scenarios)"
+    )
     parser.add_argument("--channels", type=int, default=1, help="client channels (connections)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument(
@@ -56,6 +74,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="serve the users service with this command instead of "
         "`python -m services.users` (to A/B a patched server; same environment)",
+    )
+    parser.add_argument(
+        "--content-command",
+        type=shlex.split,
+        default=None,
+        help="the same for the content service (instead of `python -m services.content`)",
     )
     parser.add_argument(
         "--quiet-wait",
@@ -109,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(SEED)
     me = psutil.Process()
     results: list[tuple[str, Result]] = []
+    extra: list[str] = []
+    with_content = any(SCENARIOS[key].service == "content" for key in args.scenarios)
     with (
         tempfile.TemporaryDirectory(prefix="daira-bench-", ignore_cleanup_errors=True) as tmp,
         ExitStack() as stack,
@@ -121,26 +147,63 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         dataset.seed(url, args.users)
         say(f"seeded {args.users:,} users in {time.perf_counter() - started:.1f} s")
-        ids = dataset.partition(url, CACHED_IDS, BATCH_POOL, rng)
-        service = stack.enter_context(UsersProcess(url, redis_url, workdir, args.service_command))
-        say(f"users service SERVING on {service.target} (pid {service.pid})")
-        client = Client(service.target)
-        account = client.register()
+        accounts = dataset.accounts(url)
+        ids = dataset.partition([user_id for user_id, _ in accounts], CACHED_IDS, BATCH_POOL, rng)
+        content_url = content_ids = None
+        if with_content:
+            say("provisioning and migrating the content database")
+            content_url = content_dataset.provision(admin_url)
+            started = time.perf_counter()
+            content_dataset.seed(content_url, args.posts, accounts, seed=rng.random())
+            seeded = time.perf_counter() - started
+            posts, comments = content_dataset.check(content_url)
+            say(f"seeded {posts:,} posts and {comments:,} comments in {seeded:.1f} s (checked)")
+            content_ids = content_dataset.pick(
+                content_url, accounts, CACHED_POSTS, POST_BATCH_POOL, rng
+            )
+        users = stack.enter_context(
+            ServiceProcess(
+                USERS,
+                url,
+                redis_url,
+                workdir,
+                cache_tier=Tier.PROFILES,
+                command=args.service_command,
+            )
+        )
+        say(f"users service SERVING on {users.target} (pid {users.pid})")
+        servers = {"users": users}
+        if content_url is not None:
+            servers["content"] = stack.enter_context(
+                ServiceProcess(
+                    CONTENT,
+                    content_url,
+                    redis_url,
+                    workdir,
+                    cache_tier=POSTS_TIER,
+                    command=args.content_command,
+                    secret=users.secret,
+                    settings={"USERS_ADDRESS": users.target},
+                )
+            )
+            say(f"content service SERVING on {servers['content'].target} (calls users)")
+        client = Client(users.target)
+        data = Data(ids, client.register(), content_ids)
         for key in args.scenarios:
             scenario = SCENARIOS[key]
-            token = client.token(account)  # fresh each time: access tokens live 5 minutes
+            server = servers[scenario.service]
+            token = client.token(data.account)  # fresh each time: access tokens live 5 minutes
             if scenario.warm is not None:
-                client.warm(token, scenario.warm(ids))
+                warm(server.target, token, scenario.service, scenario.warm(data))
             load = plan(
                 scenario,
-                target=service.target,
+                target=server.target,
                 token=token,
-                ids=ids,
-                account=account,
+                data=data,
                 concurrency=args.concurrency,
                 duration=args.duration,
                 warmup=args.warmup,
-                server_pid=service.pid,
+                server_pid=server.pid,
                 channels=args.channels,
                 seed=rng.randrange(1 << 30),
                 bench_pid=me.pid,
@@ -152,19 +215,29 @@ def main(argv: list[str] | None = None) -> int:
             say(f"{scenario.title}: {load.concurrency} callers, {load.duration:g} s{paced}")
             if args.quiet_wait > 0:
                 cpu.wait_for_quiet(me, QUIET_THRESHOLD, args.quiet_wait, say)
-            before = service.cache_counts()
+            before = server.cache_counts()
             result = run_load(plan_path, timeout=load.warmup + load.duration + 120)
-            after = service.cache_counts()
+            after = server.cache_counts()
             hits, misses = after["hit"] - before["hit"], after["miss"] - before["miss"]
             if hits + misses:
                 result.hit_ratio = hits / (hits + misses)
             results.append((scenario.title, result))
+        if content_url is not None and "create-post" in args.scenarios:
+            made, unresolved = content_dataset.created(content_url, CREATED_PREFIX)
+            extra.append(f"CreatePost: {made:,} posts made, {unresolved:,} without their mention")
+            if unresolved:
+                extra.append("warning: content could not resolve mentions (is users reachable?)")
         say("stopping")
+    by_key = {r.name: r for _, r in results}
+    for _, r in results:
+        floor = by_key.get(FLOORS[SCENARIOS[r.name].service])
+        if floor is not None and floor.throughput:
+            r.floor_ratio = r.throughput / floor.throughput
     print()
     print(report.table(results))
     print(report.LEGEND)
     print()
-    for line in report.targets({r.name: r for _, r in results}) + report.notes(results):
+    for line in report.targets(results) + report.notes(results) + extra:
         print(line)
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for _, r in results], indent=1) + "\n")

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from services.users import SPEC
 from shared.migrate import upgrade
 from shared.provision import provision_service_database
+from shared.service import ServiceSpec
 
 DATABASE = "daira_users_bench"
 
@@ -38,8 +39,16 @@ LAST = [
     "smirnov", "kowalski", "novak", "silva", "santos"
 ]  # fmt: skip
 
+
+def uuid7(moment: str) -> str:
+    """SQL for a UUIDv7 stamped with the timestamptz expression `moment`, like new_id()'s."""
+    return f"""encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
+        PLACING substring(int8send((extract(epoch FROM {moment}) * 1000)::bigint) FROM 3)
+        FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid"""
+
+
 # One INSERT … SELECT generate_series feeding the three tables every account has rows in.
-SEED_SQL = """
+SEED_SQL = f"""
 WITH names AS (
     SELECT g,
            (%(first)s::text[])[1 + g %% cardinality(%(first)s::text[])] AS first,
@@ -50,9 +59,7 @@ WITH names AS (
 ), accounts AS (
     INSERT INTO users (id, username, email, password_hash, display_name, role, status,
                        subscription_tier, created_at, updated_at)
-    SELECT encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid())
-                  PLACING substring(int8send((extract(epoch FROM ts) * 1000)::bigint) FROM 3)
-                  FROM 1 FOR 6), 52, 1), 53, 1), 'hex')::uuid,
+    SELECT {uuid7("ts")},
            first || '_' || last || '_' || g,
            first || '.' || last || g || '@bench.daira.dev',
            %(hash)s,
@@ -85,14 +92,14 @@ def libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def provision(admin_url: str) -> str:
-    """Drop any earlier bench database, create and migrate a new one; its service URL."""
+def provision(admin_url: str, spec: ServiceSpec = SPEC, database: str = DATABASE) -> str:
+    """Drop any earlier bench database of `spec`, create and migrate a new one; its URL."""
     with psycopg.connect(libpq(admin_url), autocommit=True) as conn:
         conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DATABASE))
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
         )
-    url = provision_service_database(admin_url, DATABASE, secrets.token_urlsafe(18))
-    upgrade(SPEC, url)
+    url = provision_service_database(admin_url, database, secrets.token_urlsafe(18))
+    upgrade(spec, url)
     return url
 
 
@@ -108,10 +115,17 @@ def seed(url: str, count: int) -> None:
         conn.execute("VACUUM (ANALYZE) users, user_profiles, storage_usage")
 
 
-def partition(url: str, cached: int, batch_pool: int, rng: random.Random) -> Ids:
+def accounts(url: str) -> list[tuple[str, str]]:
+    """(id, username) of every seeded account, in id order."""
     with psycopg.connect(libpq(url)) as conn:
-        rows = conn.execute("SELECT id FROM users WHERE email LIKE '%@bench.daira.dev'")
-        ids = [str(row[0]) for row in rows]
+        rows = conn.execute(
+            "SELECT id, username FROM users WHERE email LIKE '%@bench.daira.dev' ORDER BY id"
+        )
+        return [(str(user_id), username) for user_id, username in rows]
+
+
+def partition(user_ids: list[str], cached: int, batch_pool: int, rng: random.Random) -> Ids:
+    ids = list(user_ids)
     rng.shuffle(ids)
     if len(ids) < cached + batch_pool + 1000:
         raise ValueError(f"only {len(ids)} seeded users: seed more with --users")

@@ -71,6 +71,8 @@ class Result:
     capacity_s: float = 0.0
     rate: float = 0.0
     hit_ratio: float | None = None
+    # Throughput as a multiple of the same server's Health/Check floor, when that ran.
+    floor_ratio: float | None = None
 
     @property
     def throughput(self) -> float:

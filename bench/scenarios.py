@@ -1,34 +1,57 @@
 """The scenarios: what each one calls, with which requests, and how its cache is prepared.
 
 Requests are serialized here, once, so the load process only moves bytes. Every call
-but Login carries the bench user's access token, the health check included: the floor
+but Login carries the bench user's access token, the health checks included: a floor
 then pays the same interceptor work (JWT verify included) and the ratio to it measures
-the handler. `floor-anon` (not run by default) is the floor without a token.
+the handler. Each service has its floor (Health/Check on its own server); `floor-anon`
+(not run by default) is the users floor without a token.
 
-Caches: GetUser cached reads 100 warmed ids; GetUser uncached reads each never-read id
-once; BatchGetUsers samples 100 of a 5,000-id pool warmed beforehand, so it measures the
-all-hit batch path (its hit % column shows it).
+Users caches: GetUser cached reads 100 warmed ids; GetUser uncached reads each never-read
+id once; BatchGetUsers samples 100 of a 5,000-id pool warmed beforehand, so it measures
+the all-hit batch path (its hit % column shows it).
+
+Content: GetPost reads 1,000 warmed posts and BatchGetPosts samples 100 of 5,000 warmed
+ones (the posts cache, as users'); the lists always query PostgreSQL: first pages of 20
+of the 20 most prolific authors (ListUserPosts), of the 20 most commented posts
+(ListComments), of the day's trending posts, and of the 5 most used hashtags.
+CreatePost sends each request once (a fresh request_id per call) as the bench user,
+with a hashtag and an @mention of a seeded user, which content resolves by asking users.
+It runs last by default, so the lists read only the seed.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2
 
+from bench.content_dataset import PHRASES, TAGS, ContentIds
 from bench.dataset import Ids
 from bench.plan import Plan
+from daira.content.v1 import content_pb2 as cpb
 from daira.users.v1 import users_pb2 as pb
 from daira.users.v1 import users_pb2_grpc
-from services.users import SPEC
+from services.content import SPEC as CONTENT
+from services.users import SPEC as USERS
 
-SERVICE = f"/{SPEC.grpc_service}"
+T = TypeVar("T")
+USERS_API = f"/{USERS.grpc_service}"
+CONTENT_API = f"/{CONTENT.grpc_service}"
+HEALTH = "/grpc.health.v1.Health/Check"
 BATCH_SIZE = 100
 BATCH_SAMPLES = 2000
+PAGE_SIZE = 20
+# CreatePost requests made per second of run: more than the service can take on 2 cores.
+CREATES_PER_SECOND = 4000
+# Every CreatePost request id starts so (content_dataset.created finds them by it).
+CREATED_PREFIX = "bench-post-"
 # What people type into a user search box: first names, surnames, both, a typo, a prefix.
 SEARCH_QUERIES = [
     "maria", "garcia", "maria garcia", "john smith", "jonh smth", "nguyen", "wei chen",
@@ -44,21 +67,37 @@ class Account:
 
 
 @dataclass(frozen=True)
-class Scenario:
-    key: str
-    title: str
-    method: str
-    # The scenario's (callers, seconds) given the command line's.
-    shape: Callable[[int, float], tuple[int, float]]
-    build: Callable[[Ids, Account, random.Random], list[bytes]]
-    once: bool = False
-    authorized: bool = True
-    # The user ids to read through the service before the run, so they are cached.
-    warm: Callable[[Ids], list[str]] | None = None
+class Data:
+    """What requests are made of: the seeded ids, the bench account, and how long the
+    run lasts (warm-up included) for scenarios that send each request once."""
+
+    users: Ids
+    account: Account
+    content: ContentIds | None = None
+    seconds: float = 0.0
+
+
+Build = Callable[[Data, random.Random], list[bytes]]
 
 
 def _same(concurrency: int, duration: float) -> tuple[int, float]:
     return concurrency, duration
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    title: str
+    method: str
+    build: Build
+    # The service under test: "users" or "content".
+    service: str = "users"
+    # The scenario's (callers, seconds) given the command line's.
+    shape: Callable[[int, float], tuple[int, float]] = _same
+    once: bool = False
+    authorized: bool = True
+    # The ids to read through the service before the run, so they are cached.
+    warm: Callable[[Data], list[str]] | None = None
 
 
 def _login_shape(concurrency: int, duration: float) -> tuple[int, float]:
@@ -66,85 +105,216 @@ def _login_shape(concurrency: int, duration: float) -> tuple[int, float]:
     return min(concurrency, 8), max(duration / 2, 2.0)
 
 
-def _health(_ids: Ids, _account: Account, _rng: random.Random) -> list[bytes]:
-    return [health_pb2.HealthCheckRequest(service=SPEC.grpc_service).SerializeToString()]
+def _content(data: Data) -> ContentIds:
+    assert data.content is not None, "content scenarios need the content dataset"
+    return data.content
 
 
-def _get(ids: list[str]) -> list[bytes]:
-    return [pb.GetUserRequest(id=i).SerializeToString() for i in ids]
+def _one(message: Message) -> Build:
+    """The same request on every call."""
+    return lambda _data, _rng: [message.SerializeToString()]
 
 
-def _batches(ids: Ids, _account: Account, rng: random.Random) -> list[bytes]:
-    pool = ids.batch_pool
-    return [
-        pb.BatchGetUsersRequest(ids=rng.sample(pool, BATCH_SIZE)).SerializeToString()
-        for _ in range(BATCH_SAMPLES)
-    ]
+def _each(items: Callable[[Data], list[T]], make: Callable[[T], Message]) -> Build:
+    """One request per item; every call picks one at random (or sends each once)."""
+    return lambda data, _rng: [make(item).SerializeToString() for item in items(data)]
 
 
-def _login(_ids: Ids, account: Account, _rng: random.Random) -> list[bytes]:
+def _batches(pool: Callable[[Data], list[str]], make: Callable[[list[str]], Message]) -> Build:
+    """Batch reads of BATCH_SIZE ids sampled from a pool."""
+
+    def build(data: Data, rng: random.Random) -> list[bytes]:
+        ids = pool(data)
+        return [make(rng.sample(ids, BATCH_SIZE)).SerializeToString() for _ in range(BATCH_SAMPLES)]
+
+    return build
+
+
+def _login(data: Data, _rng: random.Random) -> list[bytes]:
+    account = data.account
     request = pb.LoginRequest(login=account.username, password=account.password, device="bench")
     return [request.SerializeToString()]
 
 
-def _search(_ids: Ids, _account: Account, _rng: random.Random) -> list[bytes]:
+def _new_posts(data: Data, rng: random.Random) -> list[bytes]:
+    """Enough distinct posts for the run, each with its own request_id."""
+    names = _content(data).names
+    run = f"{CREATED_PREFIX}{rng.getrandbits(32):08x}-"
     return [
-        pb.SearchUsersRequest(query=q, page_size=20).SerializeToString() for q in SEARCH_QUERIES
+        cpb.CreatePostRequest(
+            text=f"{rng.choice(PHRASES)} #{rng.choice(TAGS[:20])} cc @{rng.choice(names)}",
+            request_id=f"{run}{n}",
+        ).SerializeToString()
+        for n in range(math.ceil(data.seconds * CREATES_PER_SECOND))
     ]
+
+
+def _health(service: str) -> Build:
+    return _one(health_pb2.HealthCheckRequest(service=service))
 
 
 SCENARIOS = {
     s.key: s
     for s in (
-        Scenario("floor", "Health/Check (floor)", "/grpc.health.v1.Health/Check", _same, _health),
+        Scenario("floor", "Health/Check (floor)", HEALTH, _health(USERS.grpc_service)),
         Scenario(
             "get-cached",
             "GetUser cached",
-            f"{SERVICE}/GetUser",
-            _same,
-            lambda ids, _a, _r: _get(ids.cached),
-            warm=lambda ids: ids.cached,
+            f"{USERS_API}/GetUser",
+            _each(lambda d: d.users.cached, lambda i: pb.GetUserRequest(id=i)),
+            warm=lambda d: d.users.cached,
         ),
         Scenario(
             "get-uncached",
             "GetUser uncached",
-            f"{SERVICE}/GetUser",
-            _same,
-            lambda ids, _a, _r: _get(ids.cold),
+            f"{USERS_API}/GetUser",
+            _each(lambda d: d.users.cold, lambda i: pb.GetUserRequest(id=i)),
             once=True,
         ),
         Scenario(
             "batch",
             "BatchGetUsers(100)",
-            f"{SERVICE}/BatchGetUsers",
-            _same,
-            _batches,
-            warm=lambda ids: ids.batch_pool,
+            f"{USERS_API}/BatchGetUsers",
+            _batches(lambda d: d.users.batch_pool, lambda ids: pb.BatchGetUsersRequest(ids=ids)),
+            warm=lambda d: d.users.batch_pool,
         ),
         Scenario(
             "login",
             "Login (argon2id)",
-            f"{SERVICE}/Login",
-            _login_shape,
+            f"{USERS_API}/Login",
             _login,
+            shape=_login_shape,
             authorized=False,
         ),
-        Scenario("search", "SearchUsers", f"{SERVICE}/SearchUsers", _same, _search),
+        Scenario(
+            "search",
+            "SearchUsers",
+            f"{USERS_API}/SearchUsers",
+            _each(
+                lambda _d: SEARCH_QUERIES, lambda q: pb.SearchUsersRequest(query=q, page_size=20)
+            ),
+        ),
         Scenario(
             "floor-anon",
             "Health/Check, no token",
-            "/grpc.health.v1.Health/Check",
-            _same,
-            _health,
+            HEALTH,
+            _health(USERS.grpc_service),
             authorized=False,
+        ),
+        Scenario(
+            "content-floor",
+            "Health/Check (content floor)",
+            HEALTH,
+            _health(CONTENT.grpc_service),
+            service="content",
+        ),
+        Scenario(
+            "get-post",
+            "GetPost cached",
+            f"{CONTENT_API}/GetPost",
+            _each(lambda d: _content(d).cached, lambda i: cpb.GetPostRequest(id=i)),
+            service="content",
+            warm=lambda d: _content(d).cached,
+        ),
+        Scenario(
+            "batch-posts",
+            "BatchGetPosts(100)",
+            f"{CONTENT_API}/BatchGetPosts",
+            _batches(
+                lambda d: _content(d).batch_pool, lambda ids: cpb.BatchGetPostsRequest(ids=ids)
+            ),
+            service="content",
+            warm=lambda d: _content(d).batch_pool,
+        ),
+        Scenario(
+            "user-posts",
+            "ListUserPosts(20)",
+            f"{CONTENT_API}/ListUserPosts",
+            _each(
+                lambda d: _content(d).authors,
+                lambda a: cpb.ListUserPostsRequest(user_id=a, page_size=PAGE_SIZE),
+            ),
+            service="content",
+        ),
+        Scenario(
+            "comments",
+            "ListComments(20)",
+            f"{CONTENT_API}/ListComments",
+            _each(
+                lambda d: _content(d).threads,
+                lambda p: cpb.ListCommentsRequest(post_id=p, page_size=PAGE_SIZE),
+            ),
+            service="content",
+        ),
+        Scenario(
+            "trending",
+            "ListTrending(24h, 20)",
+            f"{CONTENT_API}/ListTrending",
+            _one(cpb.ListTrendingRequest(window=cpb.TRENDING_WINDOW_DAY, page_size=PAGE_SIZE)),
+            service="content",
+        ),
+        Scenario(
+            "hashtag",
+            "SearchByHashtag(20)",
+            f"{CONTENT_API}/SearchByHashtag",
+            _each(
+                lambda d: _content(d).tags,
+                lambda t: cpb.SearchByHashtagRequest(tag=t, page_size=PAGE_SIZE),
+            ),
+            service="content",
+        ),
+        Scenario(
+            "create-post",
+            "CreatePost",
+            f"{CONTENT_API}/CreatePost",
+            _new_posts,
+            service="content",
+            once=True,
         ),
     )
 }
-DEFAULT_SCENARIOS = ["floor", "get-cached", "get-uncached", "batch", "login", "search"]
+USERS_SCENARIOS = ["floor", "get-cached", "get-uncached", "batch", "login", "search"]
+CONTENT_SCENARIOS = [
+    "content-floor", "get-post", "batch-posts", "user-posts", "comments", "trending", "hashtag",
+    "create-post",
+]  # fmt: skip
+DEFAULT_SCENARIOS = USERS_SCENARIOS + CONTENT_SCENARIOS
+# Each service's floor: the scenario its others' throughput is compared with.
+FLOORS = {"users": "floor", "content": "content-floor"}
+
+# Each service's batch read, to warm its cache: (method, request of ids, reply parser).
+WARMERS: dict[str, tuple[str, Callable[[list[str]], Message], Callable[[bytes], Any]]] = {
+    "users": (
+        f"{USERS_API}/BatchGetUsers",
+        lambda ids: pb.BatchGetUsersRequest(ids=ids),
+        pb.BatchGetUsersResponse.FromString,
+    ),
+    "content": (
+        f"{CONTENT_API}/BatchGetPosts",
+        lambda ids: cpb.BatchGetPostsRequest(ids=ids),
+        cpb.BatchGetPostsResponse.FromString,
+    ),
+}
+
+
+def warm(target: str, token: str, service: str, ids: list[str]) -> None:
+    """Read `ids` through the service's batch read, so they are cached; all must be found."""
+    method, request, parse = WARMERS[service]
+    metadata = (("authorization", f"Bearer {token}"),)
+    with grpc.insecure_channel(target) as channel:
+        call = channel.unary_unary(
+            method,
+            request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=parse,
+        )
+        for start in range(0, len(ids), BATCH_SIZE):
+            reply = call(request(ids[start : start + BATCH_SIZE]), metadata=metadata, timeout=30)
+            if reply.missing_ids:
+                raise RuntimeError(f"seeded {service} ids missing: {list(reply.missing_ids)[:3]}")
 
 
 class Client:
-    """The bench's own sync calls to the service: the bench account, tokens, cache warming."""
+    """The bench's own sync calls to the users service: the bench account and its tokens."""
 
     def __init__(self, target: str) -> None:
         self._target = target
@@ -172,26 +342,13 @@ class Client:
             )
         return reply.access_token
 
-    def warm(self, token: str, user_ids: list[str]) -> None:
-        metadata = (("authorization", f"Bearer {token}"),)
-        with grpc.insecure_channel(self._target) as channel:
-            stub = self._stub(channel)
-            for start in range(0, len(user_ids), BATCH_SIZE):
-                chunk = user_ids[start : start + BATCH_SIZE]
-                reply = stub.BatchGetUsers(
-                    pb.BatchGetUsersRequest(ids=chunk), metadata=metadata, timeout=30
-                )
-                if reply.missing_ids:
-                    raise RuntimeError(f"seeded users missing: {list(reply.missing_ids)[:3]}")
-
 
 def plan(
     scenario: Scenario,
     *,
     target: str,
     token: str,
-    ids: Ids,
-    account: Account,
+    data: Data,
     concurrency: int,
     duration: float,
     warmup: float,
@@ -207,7 +364,7 @@ def plan(
         name=scenario.key,
         target=target,
         method=scenario.method,
-        requests=scenario.build(ids, account, random.Random(seed)),
+        requests=scenario.build(replace(data, seconds=warmup + seconds), random.Random(seed)),
         metadata=metadata,
         concurrency=callers,
         duration=seconds,

@@ -1,9 +1,10 @@
-"""The users service under test, as its own process with its production defaults.
+"""A service under test (users, content), as its own process with its production defaults.
 
-Only what a deployment must set is set (URLs, port, secret, and a metrics port so the
-bench can read cache hit counts); every DAIRA_USERS_* variable of the caller's shell is
-dropped so nothing tunes the service behind the bench's back. The access log stays on,
-into a file, because its cost is part of every real call.
+Only what a deployment must set is set (URLs, port, secret, the addresses of the services
+it calls, and a metrics port so the bench can read cache hit counts); every
+DAIRA_<SERVICE>_* variable of the caller's shell is dropped so nothing tunes the service
+behind the bench's back. The access log stays on, into a file, because its cost is part
+of every real call.
 """
 
 from __future__ import annotations
@@ -21,38 +22,49 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from services.users import SPEC
 from shared import processes
+from shared.cache import Tier
 from shared.embedded import free_port
 from shared.healthcheck import is_serving
-from shared.service import ROOT
+from shared.service import ROOT, ServiceSpec
 
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 15.0
 CACHE_LINE = re.compile(r"^daira_cache_requests_total\{([^}]*)\}\s+([0-9.eE+]+)$", re.M)
 
 
-class UsersProcess:
+class ServiceProcess:
     def __init__(
         self,
+        spec: ServiceSpec,
         database_url: str,
         redis_url: str,
         workdir: Path,
+        *,
+        cache_tier: Tier,
         command: list[str] | None = None,
+        secret: str | None = None,
+        settings: dict[str, str] | None = None,
     ) -> None:
-        self.command = command or [sys.executable, "-m", SPEC.module]
+        """`secret`: the token secret, shared with the services it calls or is called by;
+        `settings`: more DAIRA_<SERVICE>_ settings by unprefixed name (USERS_ADDRESS, …);
+        `cache_tier`: the tier whose hits and misses `cache_counts` reports."""
+        self.spec = spec
+        self.cache_tier = cache_tier
+        self.command = command or [sys.executable, "-m", spec.module]
         self.port = free_port()
         self.metrics_port = free_port()
-        self.secret = secrets.token_urlsafe(48)
-        self.log_path = workdir / "users-service.log"
-        self._env = {k: v for k, v in os.environ.items() if not k.startswith(SPEC.env_prefix)}
-        self._env |= {
-            f"{SPEC.env_prefix}DATABASE_URL": database_url,
-            f"{SPEC.env_prefix}REDIS_URL": redis_url,
-            f"{SPEC.env_prefix}PORT": str(self.port),
-            f"{SPEC.env_prefix}METRICS_PORT": str(self.metrics_port),
-            f"{SPEC.env_prefix}AUTH_SECRET": self.secret,
+        self.secret = secret or secrets.token_urlsafe(48)
+        self.log_path = workdir / f"{spec.name}-service.log"
+        self._env = {k: v for k, v in os.environ.items() if not k.startswith(spec.env_prefix)}
+        own = {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "PORT": str(self.port),
+            "METRICS_PORT": str(self.metrics_port),
+            "AUTH_SECRET": self.secret,
         }
+        self._env |= {f"{spec.env_prefix}{k}": v for k, v in (own | (settings or {})).items()}
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -80,12 +92,13 @@ class UsersProcess:
 
     def _wait_serving(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not is_serving(self.target, SPEC.grpc_service):
+        name = self.spec.name
+        while not is_serving(self.target, self.spec.grpc_service):
             assert self._process is not None
             if self._process.poll() is not None:
-                raise RuntimeError(f"users service exited:\n{self.log_tail()}")
+                raise RuntimeError(f"{name} service exited:\n{self.log_tail()}")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"users service not SERVING in time:\n{self.log_tail()}")
+                raise TimeoutError(f"{name} service not SERVING in time:\n{self.log_tail()}")
             time.sleep(0.1)
 
     def stop(self) -> None:
@@ -94,14 +107,14 @@ class UsersProcess:
             processes.stop(process, signal.SIGTERM, STOP_TIMEOUT_SECONDS)
 
     def cache_counts(self) -> Counter[str]:
-        """Cache lookups of the profiles tier so far, by outcome (hit, miss)."""
+        """Cache lookups of `cache_tier` so far, by outcome (hit, miss)."""
         url = f"http://127.0.0.1:{self.metrics_port}/metrics"
         with urllib.request.urlopen(url, timeout=5) as reply:
             text = reply.read().decode()
         counts: Counter[str] = Counter()
         for labels, value in CACHE_LINE.findall(text):
             pairs = dict(re.findall(r'(\w+)="([^"]*)"', labels))
-            if pairs.get("tier") == "profiles":
+            if pairs.get("tier") == self.cache_tier.value:
                 counts[pairs.get("outcome", "")] += int(float(value))
         return counts
 

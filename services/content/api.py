@@ -95,7 +95,7 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
         self, request: pb.CreatePostRequest, context: Context
     ) -> pb.CreatePostResponse:
         post = await self.posts.create(
-            current_principal(), request.text, request.visibility, request.request_id
+            current_principal(), request.text, request.visibility, request.request_id, request.media
         )
         return pb.CreatePostResponse(post=post)
 

@@ -1,21 +1,27 @@
 """Post media and the storage quota it uses, kept consistent across two services.
 
-The bytes are reserved with the users service under a key derived from the media id
+Media comes with a new post (CreatePost) or is added to a published one (AddPostMedia).
+Its bytes are reserved with the users service under a key derived from the media id
 (`content-media:<id>`), and a crash may come between any two steps. So:
 
-1. the row is committed first, state pending (never shown), with its key;
-2. ReserveStorage(key) is called (idempotent: a retry counts once);
-3. the row becomes active with a conditional UPDATE … WHERE state = 'pending'.
+1. the rows are committed first, state pending (never shown), each with its key; a new
+   post is committed with them in the same transaction, unpublished (never shown);
+2. ReserveStorage(key) is called for each (idempotent: a retry counts once);
+3. the rows become active, and the new post published, in one transaction of
+   conditional UPDATEs (… WHERE state is pending; … WHERE the post is not deleted).
 
-A refusal (quota) deletes the pending row. An unknown outcome (users down, deadline)
-leaves it pending: a retry with the same request_id resumes at step 2. Pending rows
-older than `media_pending_timeout_seconds` (longer than any reserve call may take) are
-claimed by the reconciler, which moves them to releasing. Deleting media or its post
-also moves it to releasing. A releasing row is deleted only once ReleaseStorage(key)
-has succeeded (or said there was nothing to release), so bytes are never kept for media
-that is gone, and media is never shown without its reservation. If a reserve lands
-after the row was claimed, step 3 fails and the writer releases (or, failing that,
-records a releasing row again for the reconciler).
+A refusal (quota) withdraws them all: the unpublished post is removed and the rows
+become releasing, so the bytes reserved for the earlier ones go back. An unknown
+outcome (users down, deadline) leaves everything pending: a retry with the same
+request_id resumes at step 2. Pending rows and unpublished posts older than
+`media_pending_timeout_seconds` (longer than any reserve call may take) are claimed by
+the reconciler, which removes such posts and moves such rows to releasing. Deleting
+media or its post also moves it to releasing. A releasing row is deleted only once
+ReleaseStorage(key) has succeeded (or said there was nothing to release), so bytes are
+never kept for media that is gone, and media is never shown without its reservation.
+If a reserve lands after the rows were claimed, step 3 fails and the writer withdraws
+them itself, releasing every key it reserved (or, failing that, recording a releasing
+row again for the reconciler).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from daira.content.v1 import content_pb2 as pb
@@ -36,7 +42,6 @@ from shared.errors import (
     AlreadyExists,
     DeadlineExceeded,
     FailedPrecondition,
-    InvalidArgument,
     NotFound,
     PermissionDenied,
     Relayed,
@@ -47,19 +52,55 @@ from shared.logs import get_logger
 
 log = get_logger("daira.content.media")
 
-MAX_MEDIA_PER_POST = 10
+MAX_MEDIA_PER_POST = validation.MAX_MEDIA_PER_POST
 RELEASES_PER_ROUND = 100
+CLAIMS_PER_ROUND = 500
 
 
 def reservation_key(media_id: uuid.UUID) -> str:
     return f"content-media:{media_id}"
 
 
+def new_media(
+    post_id: uuid.UUID,
+    author_id: uuid.UUID,
+    item: validation.MediaItem,
+    moment: datetime,
+    request_id: str | None = None,
+    request_digest: str | None = None,
+) -> dict[str, Any]:
+    """The values of a media row to insert (pending), with its own reservation key."""
+    media_id = new_id()
+    return {
+        "id": media_id,
+        "post_id": post_id,
+        "author_id": author_id,
+        **item._asdict(),
+        "reservation_key": reservation_key(media_id),
+        "request_id": request_id,
+        "request_digest": request_digest,
+        "created_at": moment,
+        "updated_at": moment,
+    }
+
+
+def withdrawn() -> Aborted:
+    return Aborted(
+        "the media was withdrawn before it was stored (its post was deleted, or the attempt "
+        "timed out); try again",
+        reason="MEDIA_WITHDRAWN",
+    )
+
+
+class _Withdrawn(Exception):
+    """Step 3 found the post or some of the media gone: roll its transaction back."""
+
+
 class Media:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
-        # Completions outlive a cancelled call (see add); kept here so they are not lost.
-        self._completing: set[asyncio.Task[pb.PostMedia]] = set()
+        # Completions outlive a cancelled call (see store); kept here so they are not lost.
+        self._completing: set[asyncio.Task[None]] = set()
 
     async def add(
         self,
@@ -68,14 +109,9 @@ class Media:
         request: pb.AddPostMediaRequest,
     ) -> pb.PostMedia:
         author = require_user(principal)
-        url = validation.web_url("url", request.url)
-        mime_type = validation.mime_type("mime_type", request.mime_type)
-        if request.size_bytes <= 0:
-            raise InvalidArgument("size_bytes", "must be positive")
-        width = validation.dimension("width", request.width)
-        height = validation.dimension("height", request.height)
+        item = validation.media_item(request)
         key = validation.request_id(request.request_id)
-        digest = validation.digest(url, mime_type, request.size_bytes, width, height)
+        digest = validation.digest(*item)
         moment = now()
         async with self._deps.db.transaction() as conn:
             post = await repository.lock_post(conn, post_id)
@@ -102,58 +138,56 @@ class Media:
                         f"a post holds at most {MAX_MEDIA_PER_POST} media",
                         reason="MEDIA_LIMIT_REACHED",
                     )
-                media_id = new_id()
-                row = await repository_media.insert_media(
-                    conn,
-                    id=media_id,
-                    post_id=post_id,
-                    author_id=author,
-                    url=url,
-                    mime_type=mime_type,
-                    size_bytes=request.size_bytes,
-                    width=width,
-                    height=height,
-                    reservation_key=reservation_key(media_id),
-                    request_id=key,
-                    request_digest=digest,
-                    created_at=moment,
-                    updated_at=moment,
-                )
-        if row.state == "active":
-            return convert.media(row._mapping, str(post_id))
-        # The caller going away must not stop steps 2-3 halfway: finish them regardless.
-        task = asyncio.ensure_future(self._complete(row))
+                values = new_media(post_id, author, item, moment, key, digest)
+                (row,) = await repository_media.insert_media(conn, [values])
+        if row.state != "active":
+            await self.store(post_id, [row], publish=False)
+        return convert.media(row._mapping, str(post_id))
+
+    async def store(
+        self, post_id: uuid.UUID, rows: Sequence[repository.Record], *, publish: bool
+    ) -> None:
+        """Steps 2-3 for the post's pending `rows`, publishing the post with them if
+        `publish`. The caller going away must not stop them halfway: they run regardless."""
+        task = asyncio.ensure_future(self._store(post_id, rows, publish))
         self._completing.add(task)
         task.add_done_callback(_settled(self._completing))
-        return await asyncio.shield(task)
+        await asyncio.shield(task)
 
-    async def _complete(self, row: repository.Record) -> pb.PostMedia:
-        peers = self._deps.peers
+    async def _store(
+        self, post_id: uuid.UUID, rows: Sequence[repository.Record], publish: bool
+    ) -> None:
         try:
-            await peers.reserve_storage(row.author_id, row.size_bytes, row.reservation_key)
+            for row in rows:
+                await self._deps.peers.reserve_storage(
+                    row.author_id, row.size_bytes, row.reservation_key
+                )
         except Relayed:
-            async with self._deps.db.transaction() as conn:
-                await repository_media.drop_pending_media(conn, row.id)
+            await self._withdraw(post_id, rows, publish)
             raise
-        async with self._deps.db.transaction() as conn:
-            activated = await repository_media.activate_media(conn, row.id, now())
-        if not activated:
-            await self._release_late(row)
-            raise Aborted(
-                "the media was withdrawn before it was stored (its post was deleted, or the "
-                "attempt timed out); add it again",
-                reason="MEDIA_WITHDRAWN",
-            )
-        await self._deps.forget_posts(row.post_id)
-        return convert.media(row._mapping, str(row.post_id))
-
-    async def _release_late(self, row: repository.Record) -> None:
-        """Bytes reserved for media that was withdrawn meanwhile go straight back."""
         try:
-            await self._deps.peers.release_storage(row.author_id, row.reservation_key)
-        except (Unavailable, DeadlineExceeded):
             async with self._deps.db.transaction() as conn:
-                await repository_media.owe_release(conn, row, now())
+                # The post before its media: the order DeletePost locks them in.
+                if publish and not await repository.publish_post(conn, post_id):
+                    raise _Withdrawn
+                if not await repository_media.activate_media(conn, [r.id for r in rows], now()):
+                    raise _Withdrawn
+        except _Withdrawn:
+            await self._withdraw(post_id, rows, publish)
+            raise withdrawn() from None
+        await self._deps.forget_posts(post_id)
+
+    async def _withdraw(
+        self, post_id: uuid.UUID, rows: Sequence[repository.Record], publish: bool
+    ) -> None:
+        """Give up on `rows` (and on their post, unpublished, if `publish`): none is shown,
+        and every byte reserved for them goes back. What a concurrent retry with the same
+        request_id stored meanwhile is kept: its reservations are in place."""
+        async with self._deps.db.transaction() as conn:
+            if publish:
+                await repository.remove_unpublished_post(conn, post_id)
+            kept = await repository_media.withdraw_media(conn, [r.id for r in rows], now())
+        await self.settle([row for row in rows if row.id not in kept])
 
     async def delete(self, principal: Principal, media_id: uuid.UUID) -> None:
         async with self._deps.db.transaction() as conn:
@@ -170,27 +204,36 @@ class Media:
         await self.settle(owed)
 
     async def settle(self, rows: Sequence[repository.Record]) -> None:
-        """Give back the bytes of releasing media, then forget it; what fails waits for the
-        reconciler."""
+        """Give back the bytes of media being let go, then forget it; what users cannot take
+        now stays (or is recorded again) releasing, for the reconciler."""
         for row in rows:
             try:
                 await self._deps.peers.release_storage(row.author_id, row.reservation_key)
             except (Unavailable, DeadlineExceeded) as exc:
                 log.warning("storage release postponed", media_id=str(row.id), error=exc.message)
+                async with self._deps.db.transaction() as conn:
+                    await repository_media.owe_release(conn, row, now())
                 continue
             async with self._deps.db.transaction() as conn:
                 await repository_media.forget_released_media(conn, row.id)
 
     async def reconcile(self) -> None:
-        """One pass: roll back stale pending media, and retry the releases still owed."""
+        """One pass: roll back stale unpublished posts and pending media, and retry the
+        releases still owed."""
         settings = self._deps.settings
         moment = now()
         stale = moment - timedelta(seconds=settings.media_pending_timeout_seconds)
         async with self._deps.db.transaction() as conn:
-            claimed = await repository_media.claim_stale_media(conn, stale, moment)
+            removed = await repository.remove_stale_unpublished_posts(conn, stale, CLAIMS_PER_ROUND)
+            # A removed post's media, written with it, is as stale: claimed with the rest.
+            claimed = await repository_media.claim_stale_media(
+                conn, stale, moment, CLAIMS_PER_ROUND
+            )
         retry_before = moment - timedelta(seconds=settings.media_reconcile_interval_seconds)
         async with self._deps.db.connection() as conn:
             owed = await repository_media.media_to_release(conn, retry_before, RELEASES_PER_ROUND)
+        if removed:
+            log.info("rolling back posts left unpublished", count=len(removed))
         if claimed:
             log.info("rolling back media left pending", count=len(claimed))
         await self.settle([*claimed, *owed])
@@ -205,8 +248,8 @@ class Media:
             await asyncio.sleep(self._deps.settings.media_reconcile_interval_seconds)
 
 
-def _settled(tasks: set[asyncio.Task[pb.PostMedia]]) -> Any:
-    def done(task: asyncio.Task[pb.PostMedia]) -> None:
+def _settled(tasks: set[asyncio.Task[None]]) -> Any:
+    def done(task: asyncio.Task[None]) -> None:
         tasks.discard(task)
         if not task.cancelled():
             task.exception()  # retrieved, so asyncio does not warn when the caller went away

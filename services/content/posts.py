@@ -1,4 +1,9 @@
-"""Posts: idempotent creation with hashtags and mentions, cached reads, edits, deletion."""
+"""Posts: idempotent creation with hashtags, mentions and media, cached reads, edits, deletion.
+
+A post created with media is written unpublished with its media pending, and published
+once their bytes are reserved (media.py tells how that survives failures); a text-only
+post is published as it is written, in one transaction.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from services.content.deps import (
     require_user,
     sees,
 )
-from services.content.media import Media
+from services.content.media import Media, new_media, withdrawn
 from services.content.peers import Relation
 from shared.auth import Principal
 from shared.errors import Aborted, AlreadyExists, InvalidArgument, NotFound, PermissionDenied
@@ -33,19 +38,28 @@ class Posts:
         self._media = media
 
     async def create(
-        self, principal: Principal, text: str, visibility: int, request_id: str
+        self,
+        principal: Principal,
+        text: str,
+        visibility: int,
+        request_id: str,
+        media: Sequence[validation.MediaFields] = (),
     ) -> pb.Post:
         author = require_user(principal)
         text = validation.text("text", text, validation.POST_TEXT_MAX)
         shown_to = _visibility("visibility", visibility, default="public")
+        items = validation.media_items("media", media)
         key = validation.request_id(request_id)
-        digest = validation.digest(text, shown_to)
+        digest = validation.digest(text, shown_to, *items)
         if key is not None:
-            earlier = await self._replay(author, key, digest)
+            earlier = await self._replay(author, key, digest, len(items))
             if earlier is not None:
                 return earlier
         mentions = await self._mentions(text)
         post_id = new_id()
+        moment = now()
+        pending: list[repository.Record] = []
+        rows: list[repository.Record] = []
         async with self._deps.db.transaction() as conn:
             inserted = await repository.insert_post(
                 conn,
@@ -57,32 +71,51 @@ class Posts:
                 mentions=mentions,
                 request_id=key,
                 request_digest=digest,
-                now=now(),
+                published=not items,
+                now=moment,
             )
-            rows = await repository.batch_get_posts(conn, [post_id]) if inserted else []
-        if not rows:  # a concurrent call with the same request id won
+            if inserted and items:
+                values = [new_media(post_id, author, item, moment) for item in items]
+                pending = await repository_media.insert_media(conn, values)
+            elif inserted:
+                rows = await repository.batch_get_posts(conn, [post_id])
+        if not inserted:  # a concurrent call with the same request id won
             assert key is not None
-            earlier = await self._replay(author, key, digest)
+            earlier = await self._replay(author, key, digest, len(items))
             assert earlier is not None
             return earlier
+        if pending:
+            await self._media.store(post_id, pending, publish=True)
+            return await self.get(principal, str(post_id), None)
         return await self._one(principal, convert.post(rows[0]), None)
 
-    async def _replay(self, author: uuid.UUID, key: str, digest: str) -> pb.Post | None:
-        """The post an earlier call with this request id made, if the request is the same."""
+    async def _replay(
+        self, author: uuid.UUID, key: str, digest: str, media_count: int
+    ) -> pb.Post | None:
+        """The post an earlier call with this request id made, if the request is the same;
+        finished first if that call did not get to publish it."""
+        pending: list[repository.Record] = []
         async with self._deps.db.connection() as conn:
             earlier = await repository.find_post_by_request(conn, author, key)
-        if earlier is None:
-            return None
-        if earlier.request_digest != digest:
-            raise AlreadyExists(
-                "this request_id was used for a different post",
-                reason="REQUEST_ID_REUSED",
-                metadata={"request_id": key},
-            )
+            if earlier is None:
+                return None
+            if earlier.request_digest != digest:
+                raise AlreadyExists(
+                    "this request_id was used for a different post",
+                    reason="REQUEST_ID_REUSED",
+                    metadata={"request_id": key},
+                )
+            if not earlier.published:
+                pending = await repository_media.pending_post_media(conn, earlier.id)
+        if not earlier.published:
+            if len(pending) != media_count:  # the reconciler is rolling it back
+                raise withdrawn()
+            await self._media.store(earlier.id, pending, publish=True)
         found = await self.load([str(earlier.id)])
         if str(earlier.id) not in found:
             raise NotFound("post", str(earlier.id))
-        return found[str(earlier.id)]
+        (post,) = await self.decorate([found[str(earlier.id)]], None)  # as the first call had it
+        return post
 
     async def _mentions(self, text: str) -> list[tuple[uuid.UUID, str]]:
         """The text's mentions that name a user; none if users cannot be asked (degraded)."""

@@ -50,7 +50,11 @@ After = tuple[Any, uuid.UUID] | None
 # changes only when engagement does and needs no periodic recomputation.
 TRENDING_DECAY_SECONDS = 45_000.0
 
-LIVE_POST = posts.c.deleted_at.is_(None)
+# A post is shown once published (a post created with media is published only when their
+# bytes are reserved) and until deleted. Every read goes through this predicate, and the
+# migration's partial indexes (posts_author_timeline, posts_trending) carry the same one.
+LIVE_POST = and_(posts.c.deleted_at.is_(None), posts.c.published)
+UNPUBLISHED = ~posts.c.published
 SHOWN_MEDIA = post_media.c.state == "active"
 
 # A post's shown media as a JSON array in the post's own row: one query per batch.
@@ -111,9 +115,9 @@ def keyset(
 async def find_post_by_request(
     conn: AsyncConnection, author_id: uuid.UUID, request_id: str
 ) -> Record | None:
-    statement = select(posts.c.id, posts.c.request_digest, posts.c.deleted_at).where(
-        posts.c.author_id == author_id, posts.c.request_id == request_id
-    )
+    statement = select(
+        posts.c.id, posts.c.request_digest, posts.c.published, posts.c.deleted_at
+    ).where(posts.c.author_id == author_id, posts.c.request_id == request_id)
     return (await conn.execute(statement)).one_or_none()
 
 
@@ -128,9 +132,13 @@ async def insert_post(
     mentions: Sequence[tuple[uuid.UUID, str]],
     request_id: str | None,
     request_digest: str,
+    published: bool,
     now: datetime,
 ) -> bool:
-    """The post with its hashtags and mentions; False if its request id was already used."""
+    """The post with its hashtags and mentions; False if its request id was already used.
+
+    Unpublished (`published` False) it is not shown until `publish_post`.
+    """
     statement = (
         insert(posts)
         .values(
@@ -148,6 +156,7 @@ async def insert_post(
             version=1,
             request_id=request_id,
             request_digest=request_digest,
+            published=published,
             created_at=now,
             updated_at=now,
         )
@@ -212,6 +221,53 @@ async def lock_post(conn: AsyncConnection, post_id: uuid.UUID) -> Record | None:
     """The live post, locked for a change (edits, media, comments and deletion serialise)."""
     statement = select(*POST_ROW_COLUMNS).where(posts.c.id == post_id, LIVE_POST)
     return (await conn.execute(statement.with_for_update())).one_or_none()
+
+
+async def publish_post(conn: AsyncConnection, post_id: uuid.UUID) -> bool:
+    """Show the post (published stays so: a concurrent retry got there first); False if
+    it is gone meanwhile (its creation rolled back, or published and deleted since)."""
+    result = await conn.execute(
+        update(posts)
+        .where(posts.c.id == post_id, posts.c.deleted_at.is_(None))
+        .values(published=True)
+        .returning(posts.c.id)
+    )
+    return result.one_or_none() is not None
+
+
+def stale_unpublished_statement(cutoff: datetime, limit: int) -> Select[Any]:
+    """Unpublished posts created before `cutoff`, on posts_unpublished; locked, skipping
+    those a writer holds."""
+    return (
+        select(posts.c.id)
+        .where(UNPUBLISHED, posts.c.created_at < cutoff)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+
+
+async def remove_unpublished_post(conn: AsyncConnection, post_id: uuid.UUID) -> None:
+    """Remove the post whose creation is rolled back, unless it was published meanwhile."""
+    which = select(posts.c.id).where(posts.c.id == post_id, UNPUBLISHED).with_for_update()
+    await _remove_posts(conn, which)
+
+
+async def remove_stale_unpublished_posts(
+    conn: AsyncConnection, cutoff: datetime, limit: int
+) -> list[uuid.UUID]:
+    """Remove unpublished posts whose writer died or gave up; their ids."""
+    return await _remove_posts(conn, stale_unpublished_statement(cutoff, limit))
+
+
+async def _remove_posts(conn: AsyncConnection, which: Select[Any]) -> list[uuid.UUID]:
+    """Delete the never-shown posts `which` selects (and locks), with their hashtags and
+    mentions; such a post has no comments."""
+    post_ids = list((await conn.execute(which)).scalars())
+    if post_ids:
+        await conn.execute(delete(post_hashtags).where(post_hashtags.c.post_id.in_(post_ids)))
+        await conn.execute(delete(post_mentions).where(post_mentions.c.post_id.in_(post_ids)))
+        await conn.execute(delete(posts).where(posts.c.id.in_(post_ids), UNPUBLISHED))
+    return post_ids
 
 
 async def update_post(

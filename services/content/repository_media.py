@@ -1,13 +1,14 @@
 """SQL of post media: rows that move pending → active → releasing → gone.
 
 A row is written pending before its bytes are reserved with the users service and
-becomes active (shown) only after; deleting it, or its post, marks it releasing
-until the users service has the bytes back. See media.py for why.
+becomes active (shown) only after; deleting it, or its post, or giving up on it marks
+it releasing until the users service has the bytes back. See media.py for why.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -53,29 +54,48 @@ async def count_media(conn: AsyncConnection, post_id: uuid.UUID) -> int:
     return int((await conn.execute(statement)).scalar_one())
 
 
-async def insert_media(conn: AsyncConnection, **values: Any) -> Record:
-    """A media row in state pending: not shown until its bytes are reserved."""
-    statement = insert(post_media).values(**values, state="pending").returning(*MEDIA_COLUMNS)
-    return (await conn.execute(statement)).one()
+async def insert_media(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> list[Record]:
+    """Media rows in state pending: not shown until their bytes are reserved."""
+    values = [{**row, "state": "pending"} for row in rows]
+    statement = insert(post_media).values(values).returning(*MEDIA_COLUMNS)
+    return list((await conn.execute(statement)).all())
 
 
-async def activate_media(conn: AsyncConnection, media_id: uuid.UUID, now: datetime) -> bool:
-    """pending → active (active stays so: a concurrent retry got there first); False if it
-    was withdrawn meanwhile (rolled back, or its post deleted)."""
+async def pending_post_media(conn: AsyncConnection, post_id: uuid.UUID) -> list[Record]:
+    """The post's pending media (on post_media_unsettled), in the order it was written."""
+    statement = (
+        select(*MEDIA_COLUMNS)
+        .where(post_media.c.state == "pending", post_media.c.post_id == post_id)
+        .order_by(post_media.c.created_at, post_media.c.id)
+    )
+    return list((await conn.execute(statement)).all())
+
+
+async def activate_media(
+    conn: AsyncConnection, media_ids: Collection[uuid.UUID], now: datetime
+) -> bool:
+    """pending → active (active stays so: a concurrent retry got there first); False if any
+    was withdrawn meanwhile (rolled back, or its post deleted): then roll back."""
     result = await conn.execute(
         update(post_media)
-        .where(post_media.c.id == media_id, post_media.c.state.in_(("pending", "active")))
+        .where(post_media.c.id.in_(media_ids), post_media.c.state.in_(("pending", "active")))
         .values(state="active", updated_at=now)
         .returning(post_media.c.id)
     )
-    return result.one_or_none() is not None
+    return len(result.all()) == len(media_ids)
 
 
-async def drop_pending_media(conn: AsyncConnection, media_id: uuid.UUID) -> None:
-    """Forget media whose bytes were refused, unless it moved on meanwhile."""
+async def withdraw_media(
+    conn: AsyncConnection, media_ids: Collection[uuid.UUID], now: datetime
+) -> set[uuid.UUID]:
+    """pending → releasing; the ids that are active (a concurrent retry stored them)."""
     await conn.execute(
-        delete(post_media).where(post_media.c.id == media_id, post_media.c.state == "pending")
+        update(post_media)
+        .where(post_media.c.id.in_(media_ids), post_media.c.state == "pending")
+        .values(state="releasing", updated_at=now)
     )
+    active = select(post_media.c.id).where(post_media.c.id.in_(media_ids), SHOWN_MEDIA)
+    return set((await conn.execute(active)).scalars())
 
 
 async def lock_active_media(conn: AsyncConnection, media_id: uuid.UUID) -> Record | None:
@@ -96,12 +116,14 @@ async def start_post_release(
     return await _start_release(conn, post_media.c.post_id == post_id, now)
 
 
-async def claim_stale_media(conn: AsyncConnection, cutoff: datetime, now: datetime) -> list[Record]:
+async def claim_stale_media(
+    conn: AsyncConnection, cutoff: datetime, now: datetime, limit: int
+) -> list[Record]:
     """Pending media older than `cutoff` (its writer died or gave up) now owes its bytes."""
     stale = (
         select(post_media.c.id)
         .where(post_media.c.state == "pending", post_media.c.updated_at < cutoff)
-        .limit(500)
+        .limit(limit)
         .with_for_update(skip_locked=True)
     )
     return await _start_release(conn, post_media.c.id.in_(stale), now)
@@ -134,7 +156,8 @@ async def forget_released_media(conn: AsyncConnection, media_id: uuid.UUID) -> N
 
 
 async def owe_release(conn: AsyncConnection, row: Record, now: datetime) -> None:
-    """Record (again) that this media's bytes are owed back, for the reconciler."""
+    """Record (again) that this media's bytes are owed back, for the reconciler (a row
+    still there is already releasing: left as it is)."""
     values = {c: getattr(row, c) for c in row._fields if c not in ("state", "updated_at")}
     await conn.execute(
         insert(post_media)

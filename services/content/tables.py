@@ -5,6 +5,7 @@ Users are referenced by plain UUID columns: their rows live in another service's
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -40,6 +41,8 @@ posts = Table(
     Column("version", BigInteger, nullable=False),
     Column("request_id", Text),
     Column("request_digest", Text),
+    # False while the bytes of the media it was created with are being reserved: not shown.
+    Column("published", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("edited_at", DateTime(timezone=True)),
@@ -73,7 +76,8 @@ post_media = Table(
     "post_media",
     metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("post_id", UUID(as_uuid=True), ForeignKey("posts.id"), nullable=False),
+    # No foreign key: a releasing row may outlive the unpublished post it came with.
+    Column("post_id", UUID(as_uuid=True), nullable=False),
     Column("author_id", UUID(as_uuid=True), nullable=False),
     Column("url", Text, nullable=False),
     Column("mime_type", Text, nullable=False),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from google.protobuf import duration_pb2
@@ -22,6 +24,7 @@ URL_MAX = 2048
 MIME_TYPE = re.compile(r"^(image|video)/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
 RESOLUTION = re.compile(r"^[1-9][0-9]{0,4}x[1-9][0-9]{0,4}$")
 DIMENSION_MAX = 100_000
+MAX_MEDIA_PER_POST = 10
 DURATION_MAX = timedelta(days=7)
 
 
@@ -89,6 +92,48 @@ def dimension(field: str, value: int) -> int:
     if not 0 <= value <= DIMENSION_MAX:
         raise InvalidArgument(field, f"must be 0 to {DIMENSION_MAX}")
     return value
+
+
+class MediaFields(Protocol):
+    """One media item as a request gives it: an AddPostMediaRequest, or a PostMedia of a
+    CreatePostRequest."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def mime_type(self) -> str: ...
+    @property
+    def size_bytes(self) -> int: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+
+
+class MediaItem(NamedTuple):
+    url: str
+    mime_type: str
+    size_bytes: int
+    width: int
+    height: int
+
+
+def media_item(given: MediaFields, prefix: str = "") -> MediaItem:
+    """One media item, checked; each failure names its field under `prefix` ("media[2].")."""
+    url = web_url(f"{prefix}url", given.url)
+    normalized = mime_type(f"{prefix}mime_type", given.mime_type)
+    if given.size_bytes <= 0:
+        raise InvalidArgument(f"{prefix}size_bytes", "must be positive")
+    width = dimension(f"{prefix}width", given.width)
+    height = dimension(f"{prefix}height", given.height)
+    return MediaItem(url, normalized, given.size_bytes, width, height)
+
+
+def media_items(field: str, given: Sequence[MediaFields]) -> list[MediaItem]:
+    """Up to MAX_MEDIA_PER_POST media items, each checked."""
+    if len(given) > MAX_MEDIA_PER_POST:
+        raise InvalidArgument(field, f"must be at most {MAX_MEDIA_PER_POST} items")
+    return [media_item(item, f"{field}[{n}].") for n, item in enumerate(given)]
 
 
 def resolution(field: str, value: str) -> str:

@@ -226,3 +226,11 @@ def test_list_trending_uses_an_index(plans_db, sample, window, page):
     statement = repository.trending_statement(datetime.now(UTC) - window, after, 21)
 
     assert_uses_an_index(plan(plans_db, statement))
+
+
+def test_reconciling_unpublished_posts_uses_an_index(plans_db):
+    statement = repository.stale_unpublished_statement(
+        datetime.now(UTC) - timedelta(minutes=1), 500
+    )
+
+    assert_uses_an_index(plan(plans_db, statement))

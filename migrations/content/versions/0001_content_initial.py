@@ -31,17 +31,22 @@ def upgrade() -> None:
             version bigint NOT NULL DEFAULT 1,
             request_id text,
             request_digest text,
+            -- false while the bytes of the media it is created with are being reserved
+            published boolean NOT NULL DEFAULT true,
             created_at timestamptz NOT NULL,
             updated_at timestamptz NOT NULL,
             edited_at timestamptz,
             deleted_at timestamptz
         );
+        -- "deleted_at IS NULL AND published" is repository.LIVE_POST: keep them the same.
         CREATE INDEX posts_author_timeline ON posts (author_id, created_at DESC, id DESC)
-            WHERE deleted_at IS NULL;
+            WHERE deleted_at IS NULL AND published;
         CREATE UNIQUE INDEX posts_request ON posts (author_id, request_id)
             WHERE request_id IS NOT NULL;
         CREATE INDEX posts_trending ON posts (trending_score DESC, id DESC)
-            WHERE deleted_at IS NULL AND visibility = 'public' AND moderation_state = 'visible';
+            WHERE deleted_at IS NULL AND published
+                AND visibility = 'public' AND moderation_state = 'visible';
+        CREATE INDEX posts_unpublished ON posts (created_at) WHERE NOT published;
 
         CREATE TABLE hashtags (
             tag text PRIMARY KEY,
@@ -62,9 +67,11 @@ def upgrade() -> None:
             PRIMARY KEY (post_id, user_id)
         );
 
+        -- No foreign key on post_id: a releasing row (bytes owed back) may outlive the
+        -- unpublished post it was created with, which a rolled-back CreatePost removes.
         CREATE TABLE post_media (
             id uuid PRIMARY KEY,
-            post_id uuid NOT NULL REFERENCES posts (id),
+            post_id uuid NOT NULL,
             author_id uuid NOT NULL,
             url text NOT NULL,
             mime_type text NOT NULL,
