@@ -12,3 +12,4 @@ SQL
 }
 create users "$DAIRA_USERS_DB_PASSWORD"
 create content "$DAIRA_CONTENT_DB_PASSWORD"
+create social "$DAIRA_SOCIAL_DB_PASSWORD"

@@ -10,9 +10,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from typing import Any
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
 
 from shared.errors import InvalidArgument
+
+RowT = TypeVar("RowT")
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -51,3 +56,34 @@ def decode(token: str, query: Any) -> list[Any] | None:
     if not isinstance(position, list) or fingerprint != _fingerprint(query):
         raise InvalidArgument("page_token", "does not belong to this query")
     return position
+
+
+def time_position(token: str, query: Any) -> tuple[datetime, uuid.UUID] | None:
+    """Where a page ordered by (time, id) resumes; None on the first page."""
+    found = decode(token, query)
+    if found is None:
+        return None
+    try:
+        moment, last_id = found
+        when = datetime.fromisoformat(str(moment))
+        if when.tzinfo is None:
+            raise ValueError("naive time")
+        return when, uuid.UUID(str(last_id))
+    except (ValueError, TypeError):
+        raise InvalidArgument("page_token", "is not a valid page token") from None
+
+
+def time_key(moment: datetime, row_id: uuid.UUID) -> list[Any]:
+    """The position `time_position` reads back."""
+    return [moment.isoformat(), str(row_id)]
+
+
+def cut(
+    rows: Sequence[RowT], limit: int, key: Callable[[RowT], list[Any]], query: Any
+) -> tuple[list[RowT], str]:
+    """The first `limit` rows of a query that asked for one more, and the next page's token
+    (empty on the last page)."""
+    if len(rows) <= limit:
+        return list(rows), ""
+    kept = list(rows[:limit])
+    return kept, encode(key(kept[-1]), query)

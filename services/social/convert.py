@@ -1,0 +1,141 @@
+"""Rows to protobuf messages and request messages to domain values: enums, targets, times."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from daira.social.v1 import social_pb2 as pb
+from services.social.repository import Record, Target
+from shared.errors import InvalidArgument
+from shared.ids import parse_id
+from shared.messages import timestamp
+
+FOLLOW_STATES = {"active": pb.FOLLOW_STATE_ACTIVE, "pending": pb.FOLLOW_STATE_PENDING}
+TARGET_KINDS = {
+    "post": pb.TARGET_KIND_POST,
+    "comment": pb.TARGET_KIND_COMMENT,
+    "video": pb.TARGET_KIND_VIDEO,
+}
+TARGET_KIND_NAMES = {number: name for name, number in TARGET_KINDS.items()}
+REACTION_KINDS = {
+    "like": pb.REACTION_KIND_LIKE,
+    "love": pb.REACTION_KIND_LOVE,
+    "laugh": pb.REACTION_KIND_LAUGH,
+    "sad": pb.REACTION_KIND_SAD,
+    "angry": pb.REACTION_KIND_ANGRY,
+}
+REACTION_KIND_NAMES = {number: name for name, number in REACTION_KINDS.items()}
+NOTIFICATION_KINDS = {
+    "follow": pb.NOTIFICATION_KIND_FOLLOW,
+    "follow_request": pb.NOTIFICATION_KIND_FOLLOW_REQUEST,
+    "follow_approved": pb.NOTIFICATION_KIND_FOLLOW_APPROVED,
+    "reaction": pb.NOTIFICATION_KIND_REACTION,
+    "comment": pb.NOTIFICATION_KIND_COMMENT,
+    "reply": pb.NOTIFICATION_KIND_REPLY,
+    "mention": pb.NOTIFICATION_KIND_MENTION,
+}
+NOTIFICATION_KIND_NAMES = {number: name for name, number in NOTIFICATION_KINDS.items()}
+
+
+def target(field: str, message: pb.Target) -> Target:
+    """A request's target; INVALID_ARGUMENT names `field`.kind or `field`.id."""
+    kind = TARGET_KIND_NAMES.get(message.kind)
+    if kind is None:
+        raise InvalidArgument(f"{field}.kind", "must be POST, COMMENT or VIDEO")
+    return kind, parse_id(f"{field}.id", message.id)
+
+
+def reaction_kind(field: str, value: int) -> str:
+    kind = REACTION_KIND_NAMES.get(value)  # type: ignore[call-overload]
+    if kind is None:
+        raise InvalidArgument(field, "must be LIKE, LOVE, LAUGH, SAD or ANGRY")
+    return kind
+
+
+def target_message(kind: str, target_id: object) -> pb.Target:
+    return pb.Target(kind=TARGET_KINDS[kind], id=str(target_id))
+
+
+def connection(user_id: object, row: Record) -> pb.Connection:
+    return pb.Connection(user_id=str(user_id), create_time=timestamp(row.created_at))
+
+
+def mute(row: Record) -> pb.Mute:
+    message = pb.Mute(
+        user_id=str(row.muted_id),
+        notifications=row.notifications,
+        create_time=timestamp(row.created_at),
+    )
+    if row.expires_at is not None:
+        message.expire_time.CopyFrom(timestamp(row.expires_at))
+    return message
+
+
+def reaction(row: Record) -> pb.Reaction:
+    return pb.Reaction(
+        target=target_message(row.target_kind, row.target_id),
+        user_id=str(row.user_id),
+        kind=REACTION_KINDS[row.kind],
+        create_time=timestamp(row.created_at),
+        update_time=timestamp(row.updated_at),
+    )
+
+
+def reaction_counts(item: Target, counts: Iterable[tuple[str, int]]) -> pb.ReactionCounts:
+    """Every kind, zero unless counted."""
+    by_kind = dict.fromkeys(REACTION_KINDS, 0) | dict(counts)
+    return pb.ReactionCounts(
+        target=target_message(*item),
+        counts={kind.upper(): count for kind, count in by_kind.items()},
+        total=sum(by_kind.values()),
+    )
+
+
+def notification(row: Record) -> pb.Notification:
+    message = pb.Notification(
+        id=str(row.id),
+        kind=NOTIFICATION_KINDS[row.kind],
+        actor_id=str(row.actor_id),
+        post_id=str(row.post_id) if row.post_id is not None else "",
+        read=row.read_at is not None,
+        create_time=timestamp(row.created_at),
+    )
+    if row.target_kind is not None:
+        message.target.CopyFrom(target_message(row.target_kind, row.target_id))
+    return message
+
+
+def batch_ids(field: str, values: Iterable[str], maximum: int) -> list[uuid.UUID]:
+    """A batch request's ids, parsed, without repeats, in their order."""
+    values = list(values)
+    if len(values) > maximum:
+        raise InvalidArgument(field, f"at most {maximum} per call")
+    return list(dict.fromkeys(parse_id(f"{field}[{i}]", value) for i, value in enumerate(values)))
+
+
+def relationship(row: Record) -> pb.Relationship:
+    following = row.outgoing == "active"
+    followed_by = row.incoming == "active"
+    return pb.Relationship(
+        user_id=str(row.id),
+        following=following,
+        followed_by=followed_by,
+        requested=row.outgoing == "pending",
+        blocking=row.blocking,
+        blocked_by=row.blocked_by,
+        muting=row.muting,
+        friends=following and followed_by,
+    )
+
+
+def user_stats(user_id: uuid.UUID, row: Record | None) -> pb.UserStats:
+    """A user's counts; all zero for a user never counted."""
+    if row is None:
+        return pb.UserStats(user_id=str(user_id))
+    return pb.UserStats(
+        user_id=str(user_id),
+        followers_count=int(row.followers),
+        following_count=int(row.following),
+        friends_count=int(row.friends),
+    )

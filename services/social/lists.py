@@ -1,0 +1,109 @@
+"""Reads of the graph: a user's lists (newest first, keyset pages), relationships, stats.
+
+The follower, following and friend lists of a locked account are shown only to the
+account, its followers, staff and services; everyone else is PERMISSION_DENIED.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select
+
+from daira.social.v1 import social_pb2 as pb
+from services.social import convert, paging, repository
+from services.social.deps import Deps, privileged, require_user
+from services.social.repository import After, Record
+from shared.auth import Principal, require_owner
+from shared.errors import PermissionDenied
+
+MAX_BATCH = 100
+
+
+@dataclass(frozen=True)
+class Listing:
+    name: str
+    statement: Callable[[uuid.UUID, After, int], Select[Any]]
+    # The column naming the listed user (the second half of the page key).
+    other: str
+
+
+FOLLOWERS = Listing("followers", repository.followers_statement, "follower_id")
+FOLLOWING = Listing("following", repository.following_statement, "followee_id")
+FRIENDS = Listing("friends", repository.friends_statement, "friend_id")
+REQUESTS = Listing("requests", repository.requests_statement, "follower_id")
+BLOCKS = Listing("blocks", repository.blocks_statement, "blocked_id")
+MUTES = Listing("mutes", repository.mutes_statement, "muted_id")
+
+
+class Lists:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    async def connections(
+        self, principal: Principal, listing: Listing, user_id: uuid.UUID, size: int, token: str
+    ) -> tuple[list[pb.Connection], str]:
+        """A user's followers, following or friends, as the caller may see them."""
+        await self._require_visible(principal, user_id)
+        rows, next_token = await self._page(listing, user_id, size, token)
+        return [convert.connection(getattr(row, listing.other), row) for row in rows], next_token
+
+    async def own(
+        self, principal: Principal, listing: Listing, size: int, token: str
+    ) -> tuple[list[pb.Connection], str]:
+        """The caller's follow requests or blocks."""
+        rows, next_token = await self._page(listing, require_user(principal), size, token)
+        return [convert.connection(getattr(row, listing.other), row) for row in rows], next_token
+
+    async def mutes(self, principal: Principal, size: int, token: str) -> tuple[list[pb.Mute], str]:
+        rows, next_token = await self._page(MUTES, require_user(principal), size, token)
+        return [convert.mute(row) for row in rows], next_token
+
+    async def _page(
+        self, listing: Listing, owner: uuid.UUID, size: int, token: str
+    ) -> tuple[list[Record], str]:
+        return await paging.newest_first(
+            self._deps.db,
+            lambda after, limit: listing.statement(owner, after, limit),
+            listing.other,
+            {listing.name: str(owner)},
+            size,
+            token,
+        )
+
+    async def _require_visible(self, principal: Principal, user_id: uuid.UUID) -> None:
+        if privileged(principal) or principal.subject == str(user_id):
+            return
+        async with self._deps.db.connection() as conn:
+            if await repository.follow_state(conn, principal.user_id, user_id) == "active":
+                return
+        if (await self._deps.peers.account(user_id)).locked:
+            raise PermissionDenied(
+                "this account is locked: its lists are shown to its followers only",
+                reason="ACCOUNT_LOCKED",
+            )
+
+    async def relationships(
+        self, principal: Principal, viewer: uuid.UUID, user_ids: Sequence[str]
+    ) -> list[pb.Relationship]:
+        require_owner(principal, viewer, services_too=True)
+        others = convert.batch_ids("user_ids", user_ids, MAX_BATCH)
+        if not others:
+            return []
+        async with self._deps.db.connection() as conn:
+            params = {"viewer": viewer, "user_ids": others}
+            rows = await repository.rows(conn, repository.RELATIONSHIPS, params)
+        found = {row.id: row for row in rows}
+        return [convert.relationship(found[other]) for other in others]
+
+    async def stats(self, user_ids: Sequence[str]) -> list[pb.UserStats]:
+        users = convert.batch_ids("user_ids", user_ids, MAX_BATCH)
+        if not users:
+            return []
+        async with self._deps.db.connection() as conn:
+            rows = await repository.rows(conn, repository.USER_STATS, {"user_ids": users})
+        found = {row.user_id: row for row in rows}
+        return [convert.user_stats(user, found.get(user)) for user in users]

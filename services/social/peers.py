@@ -1,0 +1,77 @@
+"""What the social service asks other services, each behind one method.
+
+Users says whether an account exists and whether it is locked. Content says who wrote
+a post or video, as the reacting user may see it (their own token is passed on, so
+content's visibility rules decide). Either being down is UNAVAILABLE naming it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import NamedTuple
+
+import grpc
+from google.protobuf import field_mask_pb2
+
+from daira.content.v1 import content_pb2, content_pb2_grpc
+from daira.users.v1 import users_pb2, users_pb2_grpc
+from services.social.repository import Target
+from shared.clients import ServiceClient
+from shared.errors import NotFound, Relayed
+
+
+class Account(NamedTuple):
+    """What social needs to know of a user's account."""
+
+    locked: bool
+
+
+class Peers:
+    def __init__(self, users: ServiceClient, content: ServiceClient) -> None:
+        self._users = users
+        self._content = content
+        self._user_stub = users.stub(users_pb2_grpc.UserServiceStub)
+        self._content_stub = content.stub(content_pb2_grpc.ContentServiceStub)
+
+    async def close(self) -> None:
+        await self._users.close()
+        await self._content.close()
+
+    async def account(self, user_id: uuid.UUID) -> Account:
+        """The user's account; NOT_FOUND if there is no such (live) account."""
+        request = users_pb2.GetUserRequest(
+            id=str(user_id), read_mask=field_mask_pb2.FieldMask(paths=["status", "locked"])
+        )
+        try:
+            reply = await self._users.call(self._user_stub.GetUser, request, idempotent=True)
+        except Relayed as exc:
+            if exc.code is grpc.StatusCode.NOT_FOUND:
+                raise NotFound("user", str(user_id)) from None
+            raise
+        if reply.user.status == users_pb2.USER_STATUS_DELETED:
+            raise NotFound("user", str(user_id))
+        return Account(locked=reply.user.locked)
+
+    async def author(self, target: Target, token: str) -> uuid.UUID | None:
+        """Who wrote the target, asked as the caller (NOT_FOUND when they may not see it).
+
+        Content has no read of a single comment yet, so a comment's author is unknown (None).
+        """
+        kind, target_id = target
+        if kind == "post":
+            request = content_pb2.GetPostRequest(
+                id=str(target_id), read_mask=field_mask_pb2.FieldMask(paths=["author_id"])
+            )
+            post = await self._content.call(
+                self._content_stub.GetPost, request, idempotent=True, token=token
+            )
+            return uuid.UUID(post.post.author_id)
+        if kind == "video":
+            video = await self._content.call(
+                self._content_stub.GetVideo,
+                content_pb2.GetVideoRequest(id=str(target_id)),
+                idempotent=True,
+                token=token,
+            )
+            return uuid.UUID(video.video.author_id)
+        return None

@@ -1,0 +1,91 @@
+"""Reactions: one per user per target, counted exactly on striped rows in the same
+transaction, and their author notified of a first reaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from daira.social.v1 import social_pb2 as pb
+from services.social import convert, graph, paging, repository, repository_reactions
+from services.social.deps import Deps, now, require_user
+from services.social.notifications import notify
+from services.social.repository import Target
+from services.social.tables import reaction_counts
+from shared.auth import Principal
+from shared.errors import InvalidArgument
+
+MAX_BATCH = 100
+
+
+class Reactions:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    async def react(
+        self, principal: Principal, token: str, target: Target, kind: str
+    ) -> pb.Reaction:
+        """The caller's reaction, now `kind`. The target must be one the caller may see."""
+        me = require_user(principal)
+        author = await self._deps.peers.author(target, token)
+        async with self._deps.db.transaction() as conn:
+            if author is not None and author != me:
+                await graph.refuse_if_blocked(conn, me, author)
+            row = await repository_reactions.upsert_reaction(conn, target, me, kind, now())
+            if row.previous != kind:
+                await self._count(conn, target, kind, row.previous)
+            if row.previous is None and author is not None:
+                await notify(conn, [author], "reaction", me, target)
+        return convert.reaction(row)
+
+    async def unreact(self, principal: Principal, target: Target) -> None:
+        me = require_user(principal)
+        async with self._deps.db.transaction() as conn:
+            removed = await repository_reactions.delete_reaction(conn, target, me)
+            if removed is not None:
+                await self._count(conn, target, None, removed)
+
+    async def _count(
+        self, conn: AsyncConnection, target: Target, added: str | None, removed: str | None
+    ) -> None:
+        changes = [
+            {
+                "target_id": target[1],
+                "target_kind": target[0],
+                "kind": kind,
+                "slot": self._deps.slot(),
+                "count": delta,
+            }
+            for kind, delta in ((added, 1), (removed, -1))
+            if kind is not None
+        ]
+        await repository.add_to_counters(conn, reaction_counts, changes)
+
+    async def counts(self, targets: Sequence[pb.Target]) -> list[pb.ReactionCounts]:
+        if len(targets) > MAX_BATCH:
+            raise InvalidArgument("targets", f"at most {MAX_BATCH} per call")
+        wanted = list(
+            dict.fromkeys(convert.target(f"targets[{i}]", t) for i, t in enumerate(targets))
+        )
+        if not wanted:
+            return []
+        params = {"target_ids": [target_id for _, target_id in wanted]}
+        async with self._deps.db.connection() as conn:
+            rows = await repository.rows(conn, repository_reactions.REACTION_COUNTS, params)
+        found: defaultdict[Target, list[tuple[str, int]]] = defaultdict(list)
+        for row in rows:
+            found[row.target_kind, row.target_id].append((row.kind, int(row.reactions)))
+        return [convert.reaction_counts(target, found[target]) for target in wanted]
+
+    async def list(self, target: Target, size: int, token: str) -> tuple[list[pb.Reaction], str]:
+        rows, next_token = await paging.newest_first(
+            self._deps.db,
+            lambda after, limit: repository_reactions.reactions_statement(target, after, limit),
+            "user_id",
+            {"reactions": [target[0], str(target[1])]},
+            size,
+            token,
+        )
+        return [convert.reaction(row) for row in rows], next_token

@@ -1,0 +1,337 @@
+"""Every SQL statement of the social graph: follows, friendships, blocks, mutes, counters.
+
+Fixed-shape statements on hot paths are built once (UPPER_CASE, bound per call), the
+others by `*_statement` builders; both are module-level so the query-plan tests EXPLAIN
+exactly what the service runs. repository_reactions and repository_notifications hold
+the rest.
+
+Changes between two users run under a transaction-scoped advisory lock on the pair
+(`lock_pair`), taken by every writer of that pair: two follows at the same instant, or a
+block racing a follow, run one after the other, and the second sees what the first
+wrote. Locking the pair rather than each user keeps a hot user's follows parallel.
+
+Counters are striped: a change adds to one slot row of its subject, chosen by the
+caller, and a read sums the slots. `add_to_counters` writes all of a transaction's
+slot rows in one upsert, in key order, so concurrent writers lock them in the same
+order and cannot deadlock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Row,
+    Select,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.social.tables import blocks, follows, friendships, mutes, user_counts
+
+# Any row this module returns; columns are read by name.
+Record = Row[*tuple[Any, ...]]
+# Where a keyset page resumes: the last row's (created_at, id).
+After = tuple[datetime, uuid.UUID] | None
+# A post, comment or video of the content service: (kind, id).
+Target = tuple[str, uuid.UUID]
+
+MUTE_IN_EFFECT = or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > func.now())
+
+
+def id_param(name: str) -> Any:
+    return bindparam(name, type_=UUID(as_uuid=True))
+
+
+def ids_param(name: str) -> Any:
+    return bindparam(name, type_=ARRAY(UUID(as_uuid=True)))
+
+
+def page_statement(
+    table: Table, conditions: Sequence[Any], other: Column[Any], after: After, limit: int
+) -> Select[Any]:
+    """Rows of `table` meeting `conditions`, newest first by (created_at, other)."""
+    statement = select(table).where(*conditions)
+    if after is not None:
+        position = tuple_(
+            literal(after[0], table.c.created_at.type), literal(after[1], UUID(as_uuid=True))
+        )
+        statement = statement.where(tuple_(table.c.created_at, other) < position)
+    return statement.order_by(table.c.created_at.desc(), other.desc()).limit(limit)
+
+
+async def rows(
+    conn: AsyncConnection, statement: Select[Any], params: dict[str, Any] | None = None
+) -> list[Record]:
+    """Every row of a statement; `params` fills a prebuilt statement's bind parameters."""
+    return list((await conn.execute(statement, params)).all())
+
+
+async def add_to_counters(
+    conn: AsyncConnection, table: Table, changes: Sequence[dict[str, Any]]
+) -> None:
+    """Add each change (its key columns, slot included, and deltas) to its slot row."""
+    if not changes:
+        return
+    keys = [column.name for column in table.primary_key.columns]
+    counts = [column.name for column in table.columns if column.name not in keys]
+    ordered = sorted(changes, key=lambda change: tuple(change[k] for k in keys))
+    statement = insert(table).values(
+        [{c: change.get(c, 0) for c in counts} | {k: change[k] for k in keys} for change in ordered]
+    )
+    await conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={c: table.c[c] + statement.excluded[c] for c in counts},
+        )
+    )
+
+
+# --- pairs ---------------------------------------------------------------------------
+
+
+def pair_key(a: uuid.UUID, b: uuid.UUID) -> int:
+    """One 64-bit advisory lock key per unordered pair of users."""
+    low, high = sorted((a, b))
+    digest = hashlib.blake2b(low.bytes + high.bytes, digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+async def lock_pair(conn: AsyncConnection, a: uuid.UUID, b: uuid.UUID) -> None:
+    """Hold the pair's lock until the transaction ends."""
+    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": pair_key(a, b)})
+
+
+BLOCKED_BETWEEN = select(
+    exists().where(
+        or_(
+            and_(blocks.c.blocker_id == id_param("a"), blocks.c.blocked_id == id_param("b")),
+            and_(blocks.c.blocker_id == id_param("b"), blocks.c.blocked_id == id_param("a")),
+        )
+    )
+)
+
+
+async def blocked_between(conn: AsyncConnection, a: uuid.UUID, b: uuid.UUID) -> bool:
+    return bool(await conn.scalar(BLOCKED_BETWEEN, {"a": a, "b": b}))
+
+
+# --- follows -------------------------------------------------------------------------
+
+
+FOLLOW_STATE = select(follows.c.state).where(
+    follows.c.follower_id == id_param("follower"), follows.c.followee_id == id_param("followee")
+)
+
+
+async def follow_state(
+    conn: AsyncConnection, follower: uuid.UUID, followee: uuid.UUID
+) -> str | None:
+    return await conn.scalar(FOLLOW_STATE, {"follower": follower, "followee": followee})
+
+
+async def insert_follow(
+    conn: AsyncConnection, follower: uuid.UUID, followee: uuid.UUID, state: str, now: datetime
+) -> bool:
+    """False if there already is a follow (or a request) of `followee` by `follower`."""
+    statement = (
+        insert(follows)
+        .values(follower_id=follower, followee_id=followee, state=state, created_at=now)
+        .on_conflict_do_nothing()
+        .returning(follows.c.state)
+    )
+    return (await conn.execute(statement)).one_or_none() is not None
+
+
+async def approve_follow(
+    conn: AsyncConnection, follower: uuid.UUID, followee: uuid.UUID, now: datetime
+) -> bool:
+    """A pending request becomes an active follow, dated now; False if there is none."""
+    statement = (
+        update(follows)
+        .where(
+            follows.c.follower_id == follower,
+            follows.c.followee_id == followee,
+            follows.c.state == "pending",
+        )
+        .values(state="active", created_at=now)
+        .returning(follows.c.state)
+    )
+    return (await conn.execute(statement)).one_or_none() is not None
+
+
+async def delete_follows(
+    conn: AsyncConnection, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]], *, state: str | None = None
+) -> list[Record]:
+    """Remove these (follower, followee) rows, of `state` only if given; the removed rows."""
+    statement = delete(follows).where(
+        tuple_(follows.c.follower_id, follows.c.followee_id).in_(list(pairs))
+    )
+    if state is not None:
+        statement = statement.where(follows.c.state == state)
+    returning = statement.returning(follows.c.follower_id, follows.c.followee_id, follows.c.state)
+    return list((await conn.execute(returning)).all())
+
+
+async def insert_friendship(
+    conn: AsyncConnection, a: uuid.UUID, b: uuid.UUID, now: datetime
+) -> None:
+    await conn.execute(
+        insert(friendships).values(
+            [
+                {"user_id": a, "friend_id": b, "created_at": now},
+                {"user_id": b, "friend_id": a, "created_at": now},
+            ]
+        )
+    )
+
+
+async def delete_friendship(conn: AsyncConnection, a: uuid.UUID, b: uuid.UUID) -> bool:
+    """Remove both directions; False if they were not friends."""
+    statement = (
+        delete(friendships)
+        .where(tuple_(friendships.c.user_id, friendships.c.friend_id).in_([(a, b), (b, a)]))
+        .returning(friendships.c.user_id)
+    )
+    return bool((await conn.execute(statement)).all())
+
+
+def followers_statement(user_id: uuid.UUID, after: After, limit: int) -> Select[Any]:
+    """On follows_by_followee."""
+    conditions = (follows.c.followee_id == user_id, follows.c.state == "active")
+    return page_statement(follows, conditions, follows.c.follower_id, after, limit)
+
+
+def requests_statement(user_id: uuid.UUID, after: After, limit: int) -> Select[Any]:
+    """On follows_by_followee."""
+    conditions = (follows.c.followee_id == user_id, follows.c.state == "pending")
+    return page_statement(follows, conditions, follows.c.follower_id, after, limit)
+
+
+def following_statement(user_id: uuid.UUID, after: After, limit: int) -> Select[Any]:
+    """On follows_by_follower."""
+    conditions = (follows.c.follower_id == user_id, follows.c.state == "active")
+    return page_statement(follows, conditions, follows.c.followee_id, after, limit)
+
+
+def friends_statement(user_id: uuid.UUID, after: After, limit: int) -> Select[Any]:
+    """On friendships_by_user."""
+    conditions = (friendships.c.user_id == user_id,)
+    return page_statement(friendships, conditions, friendships.c.friend_id, after, limit)
+
+
+# --- blocks and mutes ----------------------------------------------------------------
+
+
+async def insert_block(
+    conn: AsyncConnection, blocker: uuid.UUID, blocked: uuid.UUID, now: datetime
+) -> None:
+    await conn.execute(
+        insert(blocks)
+        .values(blocker_id=blocker, blocked_id=blocked, created_at=now)
+        .on_conflict_do_nothing()
+    )
+
+
+async def delete_block(conn: AsyncConnection, blocker: uuid.UUID, blocked: uuid.UUID) -> None:
+    await conn.execute(
+        delete(blocks).where(blocks.c.blocker_id == blocker, blocks.c.blocked_id == blocked)
+    )
+
+
+def blocks_statement(user_id: uuid.UUID, after: After, limit: int) -> Select[Any]:
+    """On blocks_by_blocker."""
+    return page_statement(
+        blocks, (blocks.c.blocker_id == user_id,), blocks.c.blocked_id, after, limit
+    )
+
+
+async def upsert_mute(
+    conn: AsyncConnection,
+    muter: uuid.UUID,
+    muted: uuid.UUID,
+    notifications: bool,
+    expires_at: datetime | None,
+    now: datetime,
+) -> Record:
+    """The mute, replacing any earlier one (expired or not) of the same user."""
+    values = {"notifications": notifications, "expires_at": expires_at, "created_at": now}
+    statement = (
+        insert(mutes)
+        .values(muter_id=muter, muted_id=muted, **values)
+        .on_conflict_do_update(index_elements=[mutes.c.muter_id, mutes.c.muted_id], set_=values)
+        .returning(*mutes.c)
+    )
+    return (await conn.execute(statement)).one()
+
+
+async def delete_mute(conn: AsyncConnection, muter: uuid.UUID, muted: uuid.UUID) -> None:
+    await conn.execute(delete(mutes).where(mutes.c.muter_id == muter, mutes.c.muted_id == muted))
+
+
+def mutes_statement(user_id: uuid.UUID, after: After, limit: int) -> Select[Any]:
+    """On mutes_by_muter; expired mutes are skipped, not deleted."""
+    conditions = (mutes.c.muter_id == user_id, MUTE_IN_EFFECT)
+    return page_statement(mutes, conditions, mutes.c.muted_id, after, limit)
+
+
+# --- relationships and counts --------------------------------------------------------
+
+
+_VIEWER = id_param("viewer")
+_OTHER = (
+    func.unnest(ids_param("user_ids"))
+    .table_valued(Column("id", UUID(as_uuid=True)))
+    .render_derived(name="other")
+)
+# How a viewer relates to each of user_ids: one primary-key probe per table and user.
+RELATIONSHIPS = select(
+    _OTHER.c.id,
+    select(follows.c.state)
+    .where(follows.c.follower_id == _VIEWER, follows.c.followee_id == _OTHER.c.id)
+    .scalar_subquery()
+    .label("outgoing"),
+    select(follows.c.state)
+    .where(follows.c.follower_id == _OTHER.c.id, follows.c.followee_id == _VIEWER)
+    .scalar_subquery()
+    .label("incoming"),
+    exists()
+    .where(blocks.c.blocker_id == _VIEWER, blocks.c.blocked_id == _OTHER.c.id)
+    .label("blocking"),
+    exists()
+    .where(blocks.c.blocker_id == _OTHER.c.id, blocks.c.blocked_id == _VIEWER)
+    .label("blocked_by"),
+    exists()
+    .where(mutes.c.muter_id == _VIEWER, mutes.c.muted_id == _OTHER.c.id, MUTE_IN_EFFECT)
+    .label("muting"),
+)
+
+# The sums of each of user_ids' counter slots, on the user_counts primary key.
+USER_STATS = (
+    select(
+        user_counts.c.user_id,
+        func.sum(user_counts.c.followers).label("followers"),
+        func.sum(user_counts.c.following).label("following"),
+        func.sum(user_counts.c.friends).label("friends"),
+    )
+    .where(user_counts.c.user_id == any_(ids_param("user_ids")))
+    .group_by(user_counts.c.user_id)
+)

@@ -1,0 +1,78 @@
+"""SQL of reactions and their striped counts.
+
+A reaction and the count it changes are written in one transaction. The reaction is
+one upsert that returns the kind it replaced (PostgreSQL 18's RETURNING old), so a
+user's racing reactions to one target serialise on their row and each sees the kind
+before it; counts then move by exactly that change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, any_, case, delete, func, literal_column, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.social.repository import After, Record, Target, ids_param, page_statement
+from services.social.tables import reaction_counts, reactions
+
+
+async def upsert_reaction(
+    conn: AsyncConnection, target: Target, user_id: uuid.UUID, kind: str, now: datetime
+) -> Record:
+    """The user's reaction to the target, now `kind`; `previous` is the kind it replaced."""
+    statement = insert(reactions).values(
+        target_kind=target[0],
+        target_id=target[1],
+        user_id=user_id,
+        kind=kind,
+        created_at=now,
+        updated_at=now,
+    )
+    changed = reactions.c.kind != statement.excluded.kind
+    upsert = statement.on_conflict_do_update(
+        index_elements=[reactions.c.target_id, reactions.c.target_kind, reactions.c.user_id],
+        set_={
+            "kind": statement.excluded.kind,
+            "updated_at": case(
+                (changed, statement.excluded.updated_at), else_=reactions.c.updated_at
+            ),
+        },
+    ).returning(*reactions.c, literal_column("old.kind").label("previous"))
+    return (await conn.execute(upsert)).one()
+
+
+async def delete_reaction(conn: AsyncConnection, target: Target, user_id: uuid.UUID) -> str | None:
+    """The kind of the reaction removed; None if there was none."""
+    statement = (
+        delete(reactions)
+        .where(
+            reactions.c.target_id == target[1],
+            reactions.c.target_kind == target[0],
+            reactions.c.user_id == user_id,
+        )
+        .returning(reactions.c.kind)
+    )
+    return (await conn.execute(statement)).scalar_one_or_none()
+
+
+# Counts by kind of target_ids (of any target kind: the caller picks), summed over slots.
+REACTION_COUNTS = (
+    select(
+        reaction_counts.c.target_kind,
+        reaction_counts.c.target_id,
+        reaction_counts.c.kind,
+        func.sum(reaction_counts.c.count).label("reactions"),
+    )
+    .where(reaction_counts.c.target_id == any_(ids_param("target_ids")))
+    .group_by(reaction_counts.c.target_id, reaction_counts.c.target_kind, reaction_counts.c.kind)
+)
+
+
+def reactions_statement(target: Target, after: After, limit: int) -> Select[Any]:
+    """Who reacted to a target, newest first, on reactions_by_target."""
+    conditions = (reactions.c.target_id == target[1], reactions.c.target_kind == target[0])
+    return page_statement(reactions, conditions, reactions.c.user_id, after, limit)

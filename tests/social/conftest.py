@@ -1,0 +1,287 @@
+"""Harness of the social service's integration tests.
+
+Per pytest worker: a real users service, a real content service (the authors of the
+posts and videos reacted to) and the social service, all in-process on random ports,
+each against its own freshly migrated database and the session's Redis, signing
+tokens with one secret. Accounts, `rejected()` and the autouse check that no call
+answers UNKNOWN or INTERNAL come from the users harness; posts, comments and videos
+from the content harness's helpers.
+
+Most tests use real accounts (Follow, Block and Mute ask users whether the other user
+exists); tests that need hundreds of callers use `minted` users, whose tokens are
+signed here: social trusts a valid token for who the caller is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from daira.content.v1 import content_pb2_grpc
+from daira.social.v1 import social_pb2 as pb
+from daira.social.v1 import social_pb2_grpc
+from daira.users.v1 import users_pb2, users_pb2_grpc
+from services.content import SPEC as CONTENT
+from services.social import SPEC
+from services.social.api import build
+from services.social.settings import SocialSettings
+from shared.auth import Role, TokenService
+from shared.server import RunningServer
+from tests import harness
+from tests.content.conftest import (
+    Database,
+    content_service,
+    create_comment,
+    create_post,
+    create_video,
+    every_page,
+)
+from tests.users.conftest import (
+    SECRET,
+    Account,
+    Accounts,
+    Metadata,
+    admin,
+    alice,
+    bearer,
+    bob,
+    moderator,
+    no_call_answers_unknown_or_internal,
+    open_channel,
+    pytest_runtest_makereport,
+    rejected,
+    tokens,
+    users_db_url,
+    users_server,
+)
+
+# The users harness's fixtures and report hook, registered here too by being imported;
+# the content harness's helpers, for the tests to import from here.
+__all__ = [
+    "SECRET",
+    "admin",
+    "alice",
+    "bob",
+    "create_comment",
+    "create_post",
+    "create_video",
+    "every_page",
+    "moderator",
+    "no_call_answers_unknown_or_internal",
+    "pytest_runtest_makereport",
+    "rejected",
+    "tokens",
+    "users_db_url",
+    "users_server",
+]
+
+DB_PASSWORD = "social-test-password"
+# Nothing listens here.
+CLOSED_ADDRESS = "127.0.0.1:1"
+
+
+def social_settings(
+    database_url: str, redis_url: str, users_address: str, content_address: str
+) -> SocialSettings:
+    return SocialSettings(
+        database_url=database_url,
+        redis_url=redis_url,
+        host="127.0.0.1",
+        port=0,
+        auth_secret=SECRET,
+        users_address=users_address,
+        content_address=content_address,
+    )
+
+
+@asynccontextmanager
+async def social_service(
+    database_url: str, redis_url: str, users_address: str, content_address: str
+) -> AsyncIterator[RunningServer]:
+    """An in-process social service, SERVING, calling users and content at these addresses."""
+    settings = social_settings(database_url, redis_url, users_address, content_address)
+    running = await harness.start_serving(SPEC, settings, build)
+    try:
+        yield running
+    finally:
+        await running.stop(0)
+
+
+@pytest.fixture(scope="session")
+async def social_db_url(pg_admin_url: str, worker_id: str) -> str:
+    return await harness.provision_and_migrate(
+        pg_admin_url, SPEC, f"daira_social_{worker_id}", DB_PASSWORD
+    )
+
+
+@pytest.fixture(scope="session")
+async def content_db_url(pg_admin_url: str, worker_id: str) -> str:
+    return await harness.provision_and_migrate(
+        pg_admin_url, CONTENT, f"daira_content_for_social_{worker_id}", DB_PASSWORD
+    )
+
+
+@pytest.fixture(scope="session")
+async def content_server(
+    content_db_url: str, redis_url: str, users_server: RunningServer
+) -> AsyncIterator[RunningServer]:
+    """Content, for the posts and videos reacted to (it does not call social back)."""
+    users_address = f"127.0.0.1:{users_server.port}"
+    async with content_service(content_db_url, redis_url, users_address) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def social_server(
+    social_db_url: str,
+    redis_url: str,
+    users_server: RunningServer,
+    content_server: RunningServer,
+) -> AsyncIterator[RunningServer]:
+    async with social_service(
+        social_db_url,
+        redis_url,
+        f"127.0.0.1:{users_server.port}",
+        f"127.0.0.1:{content_server.port}",
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def stub(social_server: RunningServer) -> AsyncIterator[social_pb2_grpc.SocialServiceStub]:
+    channel = open_channel(social_server.port)
+    yield social_pb2_grpc.SocialServiceStub(channel)
+    await channel.close()
+
+
+@pytest.fixture(scope="session")
+async def content_stub(
+    content_server: RunningServer,
+) -> AsyncIterator[content_pb2_grpc.ContentServiceStub]:
+    channel = open_channel(content_server.port)
+    yield content_pb2_grpc.ContentServiceStub(channel)
+    await channel.close()
+
+
+@pytest.fixture(scope="session")
+async def users_stub(users_server: RunningServer) -> AsyncIterator[users_pb2_grpc.UserServiceStub]:
+    channel = open_channel(users_server.port)
+    yield users_pb2_grpc.UserServiceStub(channel)
+    await channel.close()
+
+
+@pytest.fixture(scope="session")
+def accounts(users_stub: users_pb2_grpc.UserServiceStub, users_db_url: str) -> Accounts:
+    return Accounts(users_stub, users_db_url)
+
+
+@pytest.fixture
+async def carol(accounts: Accounts) -> Account:
+    return await accounts.create()
+
+
+@pytest.fixture(scope="session")
+def social_db(social_db_url: str) -> Database:
+    return Database(social_db_url)
+
+
+@pytest.fixture(scope="session")
+def service_auth(tokens: TokenService) -> Metadata:
+    """Metadata of another Daira service (content) calling in."""
+    return bearer(tokens.issue_service("content", ttl_seconds=3600))
+
+
+@dataclass(frozen=True)
+class Minted:
+    """A caller with a valid user token but no account in users."""
+
+    id: str
+    auth: Metadata
+
+
+@pytest.fixture(scope="session")
+def mint(tokens: TokenService) -> Any:
+    """`mint()`: a new minted user."""
+
+    def new() -> Minted:
+        user_id = uuid.uuid4()
+        token, _ = tokens.issue_access(user_id, Role.USER, uuid.uuid4())
+        return Minted(str(user_id), bearer(token))
+
+    return new
+
+
+# --- calls tests share -------------------------------------------------------------------
+
+Caller = Account | Minted
+
+
+async def follow(stub: Any, who: Caller, whom: Caller) -> int:
+    """The follow's state (FOLLOW_STATE_ACTIVE or _PENDING)."""
+    reply = await stub.Follow(pb.FollowRequest(user_id=whom.id), metadata=who.auth)
+    return reply.state
+
+
+async def lock(users_stub: users_pb2_grpc.UserServiceStub, account: Account) -> None:
+    """Make the account locked, through the users service as its owner would."""
+    request = users_pb2.UpdateProfileRequest(
+        profile=users_pb2.Profile(user_id=account.id, locked=True)
+    )
+    request.update_mask.paths.append("locked")
+    await users_stub.UpdateProfile(request, metadata=account.auth)
+
+
+async def stats(stub: Any, caller: Caller, user: Caller) -> tuple[int, int, int]:
+    """(followers, following, friends) of `user`."""
+    reply = await stub.GetUserStats(
+        pb.GetUserStatsRequest(user_ids=[user.id]), metadata=caller.auth
+    )
+    [found] = reply.stats
+    return found.followers_count, found.following_count, found.friends_count
+
+
+async def relationship(stub: Any, viewer: Caller, other: Caller) -> pb.Relationship:
+    request = pb.GetRelationshipsRequest(user_ids=[other.id])
+    [found] = (await stub.GetRelationships(request, metadata=viewer.auth)).relationships
+    return found
+
+
+async def listed(call: Any, request: Any, caller: Caller, field: str) -> list[str]:
+    """The user ids of every page of a list call, in order."""
+    pages = await every_page(call, request, caller.auth, field)
+    return [item.user_id for page in pages for item in page]
+
+
+async def notifications(
+    stub: Any, account: Caller, unread_only: bool = False
+) -> list[pb.Notification]:
+    request = pb.ListNotificationsRequest(page_size=100, unread_only=unread_only)
+    pages = await every_page(stub.ListNotifications, request, account.auth, "notifications")
+    return [n for page in pages for n in page]
+
+
+async def notified(stub: Any, account: Caller) -> list[tuple[int, str]]:
+    """(kind, actor id) of the account's notifications, newest first."""
+    return [(n.kind, n.actor_id) for n in await notifications(stub, account)]
+
+
+def post_target(post_id: str) -> pb.Target:
+    return pb.Target(kind=pb.TARGET_KIND_POST, id=post_id)
+
+
+async def react(
+    stub: Any, who: Caller, target: pb.Target, kind: int = pb.REACTION_KIND_LIKE
+) -> pb.Reaction:
+    reply = await stub.React(pb.ReactRequest(target=target, kind=kind), metadata=who.auth)
+    return reply.reaction
+
+
+async def reaction_counts(stub: Any, caller: Caller, target: pb.Target) -> dict[str, int]:
+    request = pb.GetReactionCountsRequest(targets=[target])
+    [found] = (await stub.GetReactionCounts(request, metadata=caller.auth)).counts
+    return {kind: count for kind, count in found.counts.items() if count}
