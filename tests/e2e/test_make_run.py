@@ -168,3 +168,36 @@ def test_a_post_mentioning_a_user_is_resolved_across_running_services(
     )["post"]
     assert created["mentions"] == [{"user_id": mentioned.id, "username": "demo03"}]
     assert created["hashtags"] == ["e2e"]
+
+
+def test_grpcurl_lists_the_social_service_beside_users(platform: dict[str, str]) -> None:
+    listed = grpcurl(platform["social"], "list").split()
+    assert "daira.social.v1.SocialService" in listed
+
+
+def test_the_demo_graph_is_seeded_with_requests_to_the_locked_account(
+    platform: dict[str, str],
+) -> None:
+    locked = _login(platform["users"], "demo07", "demo-password-1")
+    requester = _login(platform["users"], "demo06", "demo-password-1").user
+    bearer = f"authorization: Bearer {locked.access_token}"
+    requests = json.loads(
+        grpcurl(
+            platform["social"],
+            "-H",
+            bearer,
+            "daira.social.v1.SocialService/ListFollowRequests",
+            data={"page_size": 20},
+        )
+    )["requests"]
+    assert requester.id in [request["user_id"] for request in requests]
+    stats = json.loads(
+        grpcurl(
+            platform["social"],
+            "-H",
+            bearer,
+            "daira.social.v1.SocialService/GetUserStats",
+            data={"user_ids": [locked.user.id]},
+        )
+    )["stats"]
+    assert int(stats[0]["followers_count"]) >= 2
