@@ -1,7 +1,8 @@
 """The server interceptor every RPC passes through.
 
-One interceptor runs the steps in order (request id, deadline check, auth, the
-handler, error mapping, metrics, access log) so a call pays for one wrapper, not
+One interceptor runs the steps in order (request id, deadline check, auth, a request
+that did not parse refused as INVALID_ARGUMENT, the handler, error mapping, metrics,
+access log) so a call pays for one wrapper, not
 six. Wrapped handlers are built once per method and reused.
 """
 
@@ -20,9 +21,11 @@ from grpc_status import rpc_status
 from shared import metrics
 from shared.auth import Access, Principal, TokenService, bearer_token, set_principal
 from shared.context import set_inbound
+from shared.decoding import Undecodable, tolerant
 from shared.errors import (
     DeadlineExceeded,
     DomainError,
+    InvalidArgument,
     PermissionDenied,
     Unauthenticated,
     internal_status,
@@ -69,9 +72,10 @@ class RequestPipeline(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         access = self._access.get(method)
         if access is None:
             raise RuntimeError(f"{method} declares no access policy")
+        deserializer = handler.request_deserializer
         wrapped = grpc.unary_unary_rpc_method_handler(
             self._wrap(method, access, handler.unary_unary),  # type: ignore[arg-type]
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=deserializer and tolerant(deserializer),
             response_serializer=handler.response_serializer,
         )
         self._handlers[method] = wrapped
@@ -94,6 +98,8 @@ class RequestPipeline(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 if remaining is not None and remaining <= 0:
                     raise DeadlineExceeded("the deadline passed before the call started")
                 set_principal(self._authenticate(access, metadata))
+                if isinstance(request, Undecodable):
+                    raise InvalidArgument(request.field, request.reason)
                 return await inner(request, context)
             except DomainError as exc:
                 code = exc.code

@@ -110,3 +110,36 @@ async def test_calls_are_counted_by_method_and_code(channel) -> None:
     before = counter._value.get()
     assert await call(channel, "Echo") == b"hi"
     assert counter._value.get() == before + 1
+
+
+async def test_a_request_that_does_not_parse_is_invalid_naming_its_field() -> None:
+    from daira.users.v1 import users_pb2
+
+    async def register(request: Any, context: Any) -> users_pb2.RegisterResponse:
+        raise AssertionError("the handler must not see an undecodable request")
+
+    handler = grpc.unary_unary_rpc_method_handler(
+        register,
+        request_deserializer=users_pb2.RegisterRequest.FromString,
+        response_serializer=users_pb2.RegisterResponse.SerializeToString,
+    )
+    access = {"/test.Typed/Register": Access.PUBLIC}
+    server = grpc.aio.server(
+        interceptors=[RequestPipeline("test", access, TokenService(SECRET, 60), access_log=False)]
+    )
+    server.add_generic_rpc_handlers(
+        [grpc.method_handlers_generic_handler("test.Typed", {"Register": handler})]
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as typed:
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                # username (field 1) holding a UTF-16 surrogate, which UTF-8 never encodes
+                await typed.unary_unary("/test.Typed/Register")(b"\x0a\x03\xed\xa0\x80")
+    finally:
+        await server.stop(0)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    bad = error_details_pb2.BadRequest()
+    assert details(caught.value).details[0].Unpack(bad)
+    assert [v.field for v in bad.field_violations] == ["username"]
