@@ -10,7 +10,6 @@ post_media must not be scanned either.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,11 +18,9 @@ import psycopg
 import pytest
 
 from services.content import SPEC, repository, repository_comments
-from shared.migrate import upgrade
-from shared.provision import provision_service_database
-from tests.harness import plan
+from tests.harness import fill_without_indexes, plan, seeded_database
 
-from .conftest import DB_PASSWORD, libpq_url
+from .conftest import DB_PASSWORD
 
 SEED_POSTS = 1_000_000
 SEED_COMMENTED_POSTS = 50_000
@@ -77,55 +74,20 @@ SEED_PARAMS = {
     "per_post": SEED_COMMENTS_PER_POST,
 }
 PLANS_DATABASE = "daira_content_plans"
-SEED_LOCK_KEY = 0x636F6E74656E74  # "content"
 BIG_TABLES = ("posts", "comments", "post_hashtags", "post_media")
-
-
-def seed(conn: psycopg.Connection) -> None:
-    """Fill the tables in one transaction. Secondary indexes and foreign keys are dropped
-    first and recreated after from their own definitions (pg_get_indexdef and
-    pg_get_constraintdef), so the schema EXPLAINed is exactly the migration's; building an
-    index once is about twice as fast as a million inserts into it."""
-    indexes = conn.execute(
-        "SELECT indexname, indexdef FROM pg_indexes AS i WHERE schemaname = 'public' "
-        "AND NOT EXISTS (SELECT 1 FROM pg_constraint AS c WHERE c.conname = i.indexname)"
-    ).fetchall()
-    foreign_keys = conn.execute(
-        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE contype = 'f' AND connamespace = 'public'::regnamespace"
-    ).fetchall()
-    with conn.transaction():
-        conn.execute("TRUNCATE comments, post_hashtags, post_mentions, post_media, posts")
-        conn.execute("TRUNCATE hashtags CASCADE")
-        for table, name, _ in foreign_keys:
-            conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
-        for name, _ in indexes:
-            conn.execute(f"DROP INDEX {name}")
-        for statement in SEED:
-            conn.execute(statement, SEED_PARAMS)
-        for _, definition in indexes:
-            conn.execute(definition)
-        for table, name, definition in foreign_keys:
-            conn.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+SEEDED_TABLES = (*BIG_TABLES, "post_mentions", "hashtags")
 
 
 @pytest.fixture(scope="module")
 def plans_db(pg_admin_url: str) -> Iterator[psycopg.Connection]:
-    """One seeded database for every pytest worker (seeding costs seconds of both cores):
-    the first worker seeds it under an advisory lock, the others wait and reuse it."""
-    url = provision_service_database(pg_admin_url, PLANS_DATABASE, DB_PASSWORD)
-    upgrade(SPEC, url)
-    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", [SEED_LOCK_KEY])
-        try:
-            (seeded,) = conn.execute("SELECT count(*) FROM posts").fetchone()
-            if seeded < SEED_POSTS:
-                started = time.monotonic()
-                seed(conn)
-                print(f"\nseeded {PLANS_DATABASE} in {time.monotonic() - started:.1f} s")
-            conn.execute("ANALYZE")
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", [SEED_LOCK_KEY])
+    with seeded_database(
+        pg_admin_url,
+        SPEC,
+        PLANS_DATABASE,
+        DB_PASSWORD,
+        filled=f"SELECT count(*) >= {SEED_POSTS} FROM posts",
+        fill=lambda conn: fill_without_indexes(conn, SEEDED_TABLES, SEED, SEED_PARAMS),
+    ) as conn:
         yield conn
 
 
