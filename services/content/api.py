@@ -46,6 +46,7 @@ ACCESS = {
     "FailVideoProcessing": Access.SERVICE,
     "RecordVideoView": Access.USER,
     "CreateComment": Access.USER,
+    "GetComment": Access.USER,
     "DeleteComment": Access.USER,
     "ListComments": Access.USER,
     "ListUserPosts": Access.USER,
@@ -196,6 +197,12 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
             request.request_id,
         )
         return pb.CreateCommentResponse(comment=comment)
+
+    async def GetComment(
+        self, request: pb.GetCommentRequest, context: Context
+    ) -> pb.GetCommentResponse:
+        comment = await self.comments.get(current_principal(), parse_id("id", request.id))
+        return pb.GetCommentResponse(comment=comment)
 
     async def DeleteComment(
         self, request: pb.DeleteCommentRequest, context: Context

@@ -1,8 +1,10 @@
-"""Comments: idempotent creation with exact counters, thread deletion, oldest-first pages.
+"""Comments: idempotent creation with exact counters, reads as the caller may see them,
+thread deletion, oldest-first pages.
 
 A comment, its post's comments_count (and trending score) and its parent's
 replies_count change in one transaction that locks the post row first; see
-repository_comments for why that order makes the counts exact and deadlock-free.
+repository_comments for why that order makes the counts exact and deadlock-free. Once
+it is committed, social is told, to notify the post's and the parent's authors.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daira.content.v1 import content_pb2 as pb
 from services.content import (
+    activity,
     convert,
     paging,
     repository,
@@ -27,6 +30,7 @@ from shared.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDe
 from shared.ids import new_id
 
 ID_ONLY = frozenset({"id"})
+AUTHOR_ONLY = frozenset({"author_id"})
 
 
 class _Duplicate(Exception):
@@ -55,14 +59,15 @@ class Comments:
             if earlier is not None:
                 return earlier
         # Raises NOT_FOUND unless the caller may see the post.
-        await self._posts.get(principal, str(post_id), ID_ONLY)
+        post = await self._posts.get(principal, str(post_id), AUTHOR_ONLY)
+        parent_author = None
         moment = now()
         try:
             async with self._deps.db.transaction() as conn:
                 if await repository.add_comments(conn, post_id, 1, moment) is None:
                     raise NotFound("post", str(post_id))
                 if parent_id is not None:
-                    await self._count_reply(conn, principal, parent_id, post_id)
+                    parent_author = await self._count_reply(conn, principal, parent_id, post_id)
                 row = await repository_comments.insert_comment(
                     conn,
                     id=new_id(),
@@ -82,15 +87,20 @@ class Comments:
             assert earlier is not None
             return earlier
         await self._deps.forget_posts(post_id)
-        return convert.comment(row)
+        comment = convert.comment(row)
+        await self._deps.peers.record_activity(
+            activity.of_comment(comment, post.author_id, parent_author)
+        )
+        return comment
 
     async def _count_reply(
         self, conn: AsyncConnection, principal: Principal, parent_id: uuid.UUID, post_id: uuid.UUID
-    ) -> None:
-        """Count the reply on its parent, which must be a live comment of the same post."""
+    ) -> str:
+        """Count the reply on its parent, which must be a live comment of the same post;
+        the parent's author."""
         parent = await repository_comments.add_replies(conn, parent_id, post_id, 1)
         if parent is not None and (parent.moderation_state == "visible" or privileged(principal)):
-            return
+            return str(parent.author_id)
         other = await repository_comments.get_comment(conn, parent_id)
         if parent is None and other is not None and other.post_id != post_id:
             raise InvalidArgument("parent_id", "must be a comment on the same post")
@@ -110,6 +120,18 @@ class Comments:
         if earlier.deleted_at is not None:
             raise NotFound("comment", str(earlier.id))
         return convert.comment(earlier)
+
+    async def get(self, principal: Principal, comment_id: uuid.UUID) -> pb.Comment:
+        """A live comment the caller may see, on a post the caller may see."""
+        async with self._deps.db.connection() as conn:
+            row = await repository_comments.get_comment(conn, comment_id)
+        if row is None or (row.moderation_state != "visible" and not privileged(principal)):
+            raise NotFound("comment", str(comment_id))
+        try:
+            await self._posts.get(principal, str(row.post_id), ID_ONLY)
+        except NotFound:
+            raise NotFound("comment", str(comment_id)) from None
+        return convert.comment(row)
 
     async def delete(self, principal: Principal, comment_id: uuid.UUID) -> None:
         """By the comment's author, the post's author or staff; its replies go with it."""

@@ -29,10 +29,18 @@ class Deps:
     def from_runtime(cls, runtime: Runtime) -> Deps:
         settings = runtime.settings
         assert isinstance(settings, ContentSettings)
-        users = ServiceClient(
-            settings.users_address, name="users", caller=runtime.spec.name, tokens=runtime.tokens
+
+        def client(address: str, name: str) -> ServiceClient:
+            return ServiceClient(
+                address, name=name, caller=runtime.spec.name, tokens=runtime.tokens
+            )
+
+        peers = Peers(
+            client(settings.users_address, "users"),
+            client(settings.social_address, "social"),
+            settings.activity_wait_seconds,
         )
-        return cls(runtime.db, runtime.cache, runtime, settings, Peers(users))
+        return cls(runtime.db, runtime.cache, runtime, settings, peers)
 
     async def forget_posts(self, *post_ids: uuid.UUID | str) -> None:
         """Drop cached posts after any write that changes what a read of them shows."""
@@ -71,8 +79,9 @@ def is_self(principal: Principal, user_id: uuid.UUID) -> bool:
 def visibilities(principal: Principal, author_id: uuid.UUID, relation: Relation) -> list[str]:
     """Which of an author's posts the caller may see.
 
-    Social being unreachable (UNKNOWN) shows only public posts, except to the author
-    and staff, rather than failing the read.
+    Social being unreachable (UNKNOWN) shows only public posts, as to a viewer who does
+    not follow the author (NONE), except to the author and staff, rather than failing
+    the read.
     """
     if privileged(principal) or is_self(principal, author_id):
         return ["public", "followers", "private"]

@@ -1,19 +1,25 @@
-"""Everything the content service asks other services, each behind one method.
+"""Everything the content service asks or tells other services, each behind one method.
 
-Users resolves mentions and keeps the storage quota. Social (not built yet) will
-answer who follows or blocks whom and how a post was reacted to; until it exists
-those methods answer "unknown", which every caller treats as social being down.
+Users resolves mentions and keeps the storage quota. Social says who follows or blocks
+whom and how posts were reacted to, one call per 100 users or posts; when it cannot
+answer, relations are UNKNOWN and reaction counts unavailable, which the callers show
+as documented degraded answers (public posts only, no counts), never as errors. Social
+is also told of new comments, replies and mentions, to notify the users they concern;
+that telling never fails or holds up the write that was already committed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 import grpc
 
 from daira.content.v1 import content_pb2 as pb
+from daira.social.v1 import social_pb2, social_pb2_grpc
 from daira.users.v1 import users_pb2, users_pb2_grpc
 from shared.clients import ServiceClient
 from shared.errors import DomainError, Relayed, Unavailable
@@ -21,22 +27,37 @@ from shared.logs import get_logger
 
 log = get_logger("daira.content.peers")
 
+T = TypeVar("T")
+
+# Social's batch limit (GetRelationships, GetReactionCounts).
+SOCIAL_BATCH = 100
+
 
 class Relation(enum.Enum):
     """What an author is to a viewer, as far as the content service can tell."""
 
     UNKNOWN = "unknown"  # social could not be asked
+    NONE = "none"  # social says: the viewer does not follow the author, who does not block them
     FOLLOWER = "follower"
     BLOCKED = "blocked"  # the author blocks the viewer
 
 
 class Peers:
-    def __init__(self, users: ServiceClient) -> None:
+    def __init__(self, users: ServiceClient, social: ServiceClient, activity_wait: float) -> None:
+        """`activity_wait`: how long `record_activity` holds its caller at most."""
         self._users = users
+        self._social = social
         self._user_stub = users.stub(users_pb2_grpc.UserServiceStub)
+        self._social_stub = social.stub(social_pb2_grpc.SocialServiceStub)
+        self._activity_wait = activity_wait
+        self._telling: set[asyncio.Task[None]] = set()
 
     async def close(self) -> None:
+        """Finish telling social what is still on its way, then close the channels."""
+        if self._telling:
+            await asyncio.wait(self._telling)
         await self._users.close()
+        await self._social.close()
 
     async def resolve_mentions(self, usernames: Sequence[str]) -> dict[str, uuid.UUID] | None:
         """Username → id of the names that belong to a user; None if users cannot answer."""
@@ -74,9 +95,85 @@ class Peers:
     async def relations(
         self, viewer: uuid.UUID, authors: Iterable[uuid.UUID]
     ) -> dict[uuid.UUID, Relation]:
-        """How each author relates to the viewer. Social does not exist yet: unknown."""
-        return dict.fromkeys(authors, Relation.UNKNOWN)
+        """How each author relates to the viewer; every one UNKNOWN if social cannot answer."""
+        wanted = list(dict.fromkeys(authors))
+        found: dict[uuid.UUID, Relation] = {}
+        try:
+            for chunk in _batches(wanted):
+                request = social_pb2.GetRelationshipsRequest(
+                    viewer_id=str(viewer), user_ids=[str(author) for author in chunk]
+                )
+                reply = await self._social.call(
+                    self._social_stub.GetRelationships, request, idempotent=True
+                )
+                found.update((uuid.UUID(r.user_id), _relation(r)) for r in reply.relationships)
+        except DomainError as exc:
+            log.warning("relations unknown: social did not answer", error=exc.message)
+            return dict.fromkeys(wanted, Relation.UNKNOWN)
+        return found
 
     async def reactions(self, post_ids: Iterable[str]) -> dict[str, pb.ReactionCounts]:
-        """Reaction counts per post. Social does not exist yet: unavailable."""
-        return {post_id: pb.ReactionCounts(available=False) for post_id in post_ids}
+        """Reaction counts per post (canonical ids); every one unavailable if social cannot
+        answer."""
+        wanted = list(dict.fromkeys(post_ids))
+        found: dict[str, pb.ReactionCounts] = {}
+        try:
+            for chunk in _batches(wanted):
+                targets = [social_pb2.Target(kind=social_pb2.TARGET_KIND_POST, id=p) for p in chunk]
+                reply = await self._social.call(
+                    self._social_stub.GetReactionCounts,
+                    social_pb2.GetReactionCountsRequest(targets=targets),
+                    idempotent=True,
+                )
+                found.update(
+                    (c.target.id, pb.ReactionCounts(counts=c.counts, available=True))
+                    for c in reply.counts
+                )
+        except DomainError as exc:
+            log.warning("reaction counts unavailable: social did not answer", error=exc.message)
+            return {post_id: pb.ReactionCounts(available=False) for post_id in wanted}
+        return found
+
+    async def record_activity(self, activities: Sequence[social_pb2.RecordActivityRequest]) -> None:
+        """Tell social of comments, replies and mentions already committed.
+
+        Best effort until content's events reach social through an outbox: a failure is
+        logged and the notifications are lost. The calls run in a task of their own,
+        which a caller that goes away does not cancel (asyncio.wait never cancels what
+        it waits for), and the caller waits for them `activity_wait` seconds at most.
+        """
+        if not activities:
+            return
+        task = asyncio.ensure_future(self._tell(activities))
+        self._telling.add(task)
+        task.add_done_callback(self._telling.discard)
+        await asyncio.wait({task}, timeout=self._activity_wait)
+
+    async def _tell(self, activities: Sequence[social_pb2.RecordActivityRequest]) -> None:
+        async def one(activity: social_pb2.RecordActivityRequest) -> None:
+            try:
+                await self._social.call(
+                    self._social_stub.RecordActivity, activity, idempotent=False
+                )
+            except DomainError as exc:
+                log.warning(
+                    "activity not recorded: social did not take it",
+                    kind=social_pb2.NotificationKind.Name(activity.kind),
+                    target=activity.target.id,
+                    error=exc.message,
+                )
+
+        await asyncio.gather(*(one(activity) for activity in activities))
+
+
+def _relation(relationship: social_pb2.Relationship) -> Relation:
+    if relationship.blocked_by:
+        return Relation.BLOCKED
+    if relationship.following:
+        return Relation.FOLLOWER
+    return Relation.NONE
+
+
+def _batches(items: Sequence[T]) -> list[Sequence[T]]:
+    """`items` in runs of at most SOCIAL_BATCH, social's limit per call."""
+    return [items[i : i + SOCIAL_BATCH] for i in range(0, len(items), SOCIAL_BATCH)]

@@ -2,7 +2,9 @@
 
 A post created with media is written unpublished with its media pending, and published
 once their bytes are reserved (media.py tells how that survives failures); a text-only
-post is published as it is written, in one transaction.
+post is published as it is written, in one transaction. Once a new post is published,
+social is told whom it mentions. Reads hydrate the reaction counts of a whole batch or
+page in one call to social.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 
 from daira.content.v1 import content_pb2 as pb
-from services.content import convert, parsing, repository, repository_media, validation
+from services.content import activity, convert, parsing, repository, repository_media, validation
 from services.content.deps import (
     POSTS_TIER,
     Deps,
@@ -86,8 +88,11 @@ class Posts:
             return earlier
         if pending:
             await self._media.store(post_id, pending, publish=True)
-            return await self.get(principal, str(post_id), None)
-        return await self._one(principal, convert.post(rows[0]), None)
+            created = await self.get(principal, str(post_id), None)
+        else:
+            created = await self._one(principal, convert.post(rows[0]), None)
+        await self._deps.peers.record_activity(activity.of_post(created))
+        return created
 
     async def _replay(
         self, author: uuid.UUID, key: str, digest: str, media_count: int

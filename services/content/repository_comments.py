@@ -49,12 +49,13 @@ async def get_comment(conn: AsyncConnection, comment_id: uuid.UUID) -> Record | 
 async def add_replies(
     conn: AsyncConnection, parent_id: uuid.UUID, post_id: uuid.UUID, delta: int
 ) -> Record | None:
-    """Count replies on a live comment of the same post; None if there is no such comment."""
+    """Count replies on a live comment of the same post (its moderation state and author);
+    None if there is no such comment."""
     result = await conn.execute(
         update(comments)
         .where(comments.c.id == parent_id, comments.c.post_id == post_id, LIVE_COMMENT)
         .values(replies_count=comments.c.replies_count + delta)
-        .returning(comments.c.moderation_state)
+        .returning(comments.c.moderation_state, comments.c.author_id)
     )
     return result.one_or_none()
 

@@ -1,7 +1,7 @@
 """What the social service asks other services, each behind one method.
 
 Users says whether an account exists and whether it is locked. Content says who wrote
-a post or video, as the reacting user may see it (their own token is passed on, so
+a post, comment or video, as the reacting user may see it (their own token is passed on, so
 content's visibility rules decide). Either being down is UNAVAILABLE naming it.
 """
 
@@ -52,11 +52,8 @@ class Peers:
             raise NotFound("user", str(user_id))
         return Account(locked=reply.user.locked)
 
-    async def author(self, target: Target, token: str) -> uuid.UUID | None:
-        """Who wrote the target, asked as the caller (NOT_FOUND when they may not see it).
-
-        Content has no read of a single comment yet, so a comment's author is unknown (None).
-        """
+    async def author(self, target: Target, token: str) -> uuid.UUID:
+        """Who wrote the target, asked as the caller (NOT_FOUND when they may not see it)."""
         kind, target_id = target
         if kind == "post":
             request = content_pb2.GetPostRequest(
@@ -66,12 +63,18 @@ class Peers:
                 self._content_stub.GetPost, request, idempotent=True, token=token
             )
             return uuid.UUID(post.post.author_id)
-        if kind == "video":
-            video = await self._content.call(
-                self._content_stub.GetVideo,
-                content_pb2.GetVideoRequest(id=str(target_id)),
+        if kind == "comment":
+            comment = await self._content.call(
+                self._content_stub.GetComment,
+                content_pb2.GetCommentRequest(id=str(target_id)),
                 idempotent=True,
                 token=token,
             )
-            return uuid.UUID(video.video.author_id)
-        return None
+            return uuid.UUID(comment.comment.author_id)
+        video = await self._content.call(
+            self._content_stub.GetVideo,
+            content_pb2.GetVideoRequest(id=str(target_id)),
+            idempotent=True,
+            token=token,
+        )
+        return uuid.UUID(video.video.author_id)

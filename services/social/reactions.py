@@ -31,12 +31,12 @@ class Reactions:
         me = require_user(principal)
         author = await self._deps.peers.author(target, token)
         async with self._deps.db.transaction() as conn:
-            if author is not None and author != me:
+            if author != me:
                 await graph.refuse_if_blocked(conn, me, author)
             row = await repository_reactions.upsert_reaction(conn, target, me, kind, now())
             if row.previous != kind:
                 await self._count(conn, target, kind, row.previous)
-            if row.previous is None and author is not None:
+            if row.previous is None:
                 await notify(conn, [author], "reaction", me, target)
         return convert.reaction(row)
 

@@ -3,10 +3,12 @@
 Per pytest worker: a real users service and the content service, both in-process on
 random ports, each against its own freshly migrated database (daira_users_<worker>,
 daira_content_<worker>) and the session's Redis, signing tokens with one secret. The
-content service finds users at its real address; the social service does not exist,
-so `social_address` names a closed port and every test runs the "social unreachable"
-degraded path. Accounts, the `rejected()` helper and the autouse check that no call
-answers UNKNOWN or INTERNAL come from the users harness (tests/users/conftest.py).
+content service finds users at its real address, but `social_address` names a closed
+port, so every test here runs the "social unreachable" degraded path: relations
+unknown (public posts only), reaction counts unavailable, notifications dropped.
+tests/social runs content against a real social service. Accounts, the `rejected()`
+helper and the autouse check that no call answers UNKNOWN or INTERNAL come from the
+users harness (tests/users/conftest.py).
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ __all__ = [
 ]
 
 DB_PASSWORD = "content-test-password"
-# Nothing listens here: the social service is unreachable in every test.
+# Nothing listens here: the social service is unreachable in every test of this package.
 SOCIAL_ADDRESS = "127.0.0.1:1"
 
 

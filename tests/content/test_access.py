@@ -29,6 +29,7 @@ EVERY_CALL = {
     "FailVideoProcessing": content_pb2.FailVideoProcessingRequest(id=SOME_ID),
     "RecordVideoView": content_pb2.RecordVideoViewRequest(id=SOME_ID),
     "CreateComment": content_pb2.CreateCommentRequest(post_id=SOME_ID, text="hi"),
+    "GetComment": content_pb2.GetCommentRequest(id=SOME_ID),
     "DeleteComment": content_pb2.DeleteCommentRequest(id=SOME_ID),
     "ListComments": content_pb2.ListCommentsRequest(post_id=SOME_ID),
     "ListUserPosts": content_pb2.ListUserPostsRequest(user_id=SOME_ID),

@@ -1,4 +1,4 @@
-"""The social service is unreachable (it does not exist yet): reads degrade, never fail."""
+"""The social service is unreachable: reads degrade, writes do not notice, neither fails."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ import time
 
 from daira.content.v1 import content_pb2
 
-from .conftest import create_post, get_post, hashtag_post_ids, unique_tag, user_post_ids
+from .conftest import (
+    create_comment,
+    create_post,
+    get_post,
+    hashtag_post_ids,
+    unique_tag,
+    user_post_ids,
+)
 
 # A read must not wait out a downstream timeout to learn that social is down.
 DEGRADED_READ_SECONDS = 1.0
@@ -64,4 +71,15 @@ async def test_reads_do_not_wait_for_the_unreachable_service(alice, bob, stub):
     await user_post_ids(stub, bob, alice.id)
     elapsed = time.monotonic() - started
 
+    assert elapsed < DEGRADED_READ_SECONDS
+
+
+async def test_writes_that_notify_do_not_wait_for_the_unreachable_service(alice, bob, stub):
+    started = time.monotonic()
+    post = await create_post(stub, alice, f"hello @{bob.username}")
+    await create_comment(stub, bob, post.id)
+    elapsed = time.monotonic() - started
+
+    assert [m.user_id for m in post.mentions] == [bob.id]
+    assert (await get_post(stub, alice, post.id)).comments_count == 1
     assert elapsed < DEGRADED_READ_SECONDS

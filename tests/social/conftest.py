@@ -1,11 +1,12 @@
 """Harness of the social service's integration tests.
 
 Per pytest worker: a real users service, a real content service (the authors of the
-posts and videos reacted to) and the social service, all in-process on random ports,
-each against its own freshly migrated database and the session's Redis, signing
-tokens with one secret. Accounts, `rejected()` and the autouse check that no call
-answers UNKNOWN or INTERNAL come from the users harness; posts, comments and videos
-from the content harness's helpers.
+posts, comments and videos reacted to) and the social service, all in-process on random
+ports, each against its own freshly migrated database and the session's Redis, signing
+tokens with one secret. Content and social call each other as deployed: social's port is
+reserved before content starts, so each is told the other's address. Accounts,
+`rejected()` and the autouse check that no call answers UNKNOWN or INTERNAL come from
+the users harness; posts, comments and videos from the content harness's helpers.
 
 Most tests use real accounts (Follow, Block and Mute ask users whether the other user
 exists); tests that need hundreds of callers use `minted` users, whose tokens are
@@ -14,9 +15,10 @@ signed here: social trusts a valid token for who the caller is.
 
 from __future__ import annotations
 
+import socket
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +42,8 @@ from tests.content.conftest import (
     create_post,
     create_video,
     every_page,
+    get_post,
+    user_post_ids,
 )
 from tests.users.conftest import (
     SECRET,
@@ -71,11 +75,13 @@ __all__ = [
     "create_post",
     "create_video",
     "every_page",
+    "get_post",
     "moderator",
     "no_call_answers_unknown_or_internal",
     "pytest_runtest_makereport",
     "rejected",
     "tokens",
+    "user_post_ids",
     "users_db_url",
     "users_server",
 ]
@@ -101,11 +107,12 @@ def social_settings(
 
 @asynccontextmanager
 async def social_service(
-    database_url: str, redis_url: str, users_address: str, content_address: str
+    database_url: str, redis_url: str, users_address: str, content_address: str, **overrides: Any
 ) -> AsyncIterator[RunningServer]:
-    """An in-process social service, SERVING, calling users and content at these addresses."""
+    """An in-process social service, SERVING, calling users and content at these addresses
+    (with these `overrides` of its settings)."""
     settings = social_settings(database_url, redis_url, users_address, content_address)
-    running = await harness.start_serving(SPEC, settings, build)
+    running = await harness.start_serving(SPEC, settings.model_copy(update=overrides), build)
     try:
         yield running
     finally:
@@ -126,30 +133,56 @@ async def content_db_url(pg_admin_url: str, worker_id: str) -> str:
     )
 
 
-@pytest.fixture(scope="session")
-async def content_server(
-    content_db_url: str, redis_url: str, users_server: RunningServer
-) -> AsyncIterator[RunningServer]:
-    """Content, for the posts and videos reacted to (it does not call social back)."""
-    users_address = f"127.0.0.1:{users_server.port}"
-    async with content_service(content_db_url, redis_url, users_address) as running:
-        yield running
+@contextmanager
+def reserved_port() -> Iterator[int]:
+    """A free port held for a service that starts later, so that two services calling
+    each other can each be told the other's address before either starts.
+
+    The holding socket is bound but never listens, with SO_REUSEPORT as the servers bind
+    theirs (shared/server.py): the server binds the same port beside it, nothing else can
+    take the port meanwhile, and every connection goes to the server."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        holder.bind(("127.0.0.1", 0))
+        yield holder.getsockname()[1]
+
+
+@asynccontextmanager
+async def content_and_social(
+    content_db_url: str, social_db_url: str, redis_url: str, users_address: str
+) -> AsyncIterator[tuple[RunningServer, RunningServer]]:
+    """Content and social in-process, SERVING, each calling the other (and users)."""
+    with reserved_port() as port:
+        async with (
+            content_service(
+                content_db_url, redis_url, users_address, social_address=f"127.0.0.1:{port}"
+            ) as content,
+            social_service(
+                social_db_url, redis_url, users_address, f"127.0.0.1:{content.port}", port=port
+            ) as social,
+        ):
+            yield content, social
 
 
 @pytest.fixture(scope="session")
-async def social_server(
-    social_db_url: str,
-    redis_url: str,
-    users_server: RunningServer,
-    content_server: RunningServer,
-) -> AsyncIterator[RunningServer]:
-    async with social_service(
-        social_db_url,
-        redis_url,
-        f"127.0.0.1:{users_server.port}",
-        f"127.0.0.1:{content_server.port}",
-    ) as running:
-        yield running
+async def servers(
+    content_db_url: str, social_db_url: str, redis_url: str, users_server: RunningServer
+) -> AsyncIterator[tuple[RunningServer, RunningServer]]:
+    async with content_and_social(
+        content_db_url, social_db_url, redis_url, f"127.0.0.1:{users_server.port}"
+    ) as both:
+        yield both
+
+
+@pytest.fixture(scope="session")
+def content_server(servers: tuple[RunningServer, RunningServer]) -> RunningServer:
+    """Content, for the posts, comments and videos reacted to; it asks social back."""
+    return servers[0]
+
+
+@pytest.fixture(scope="session")
+def social_server(servers: tuple[RunningServer, RunningServer]) -> RunningServer:
+    return servers[1]
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 """Reactions: one per user per target, changed by reacting again, counted by kind, listed,
-and the author of a post or video told of a first reaction."""
+and the author of a post, comment or video told of a first reaction."""
 
 from __future__ import annotations
 
@@ -127,12 +127,25 @@ async def test_reacting_to_ones_own_post_notifies_nobody(stub, post, alice):
     assert await reaction_counts(stub, alice, post) == {"LIKE": 1}
 
 
-async def test_reactions_across_a_block_are_refused(stub, rejected, post, alice, bob):
-    await stub.Block(pb.BlockRequest(user_id=bob.id), metadata=alice.auth)
+async def test_reacting_to_the_post_of_a_user_one_blocks_is_refused(
+    stub, rejected, post, alice, bob
+):
+    await stub.Block(pb.BlockRequest(user_id=alice.id), metadata=bob.auth)
 
     failure = await rejected(stub.React(pb.ReactRequest(target=post, kind=LIKE), metadata=bob.auth))
 
     assert failure.code == grpc.StatusCode.FAILED_PRECONDITION
+    assert await reaction_counts(stub, bob, post) == {}
+
+
+async def test_reacting_to_the_post_of_an_author_who_blocks_one_is_not_found(
+    stub, rejected, post, alice, bob
+):
+    await stub.Block(pb.BlockRequest(user_id=bob.id), metadata=alice.auth)
+
+    failure = await rejected(stub.React(pb.ReactRequest(target=post, kind=LIKE), metadata=bob.auth))
+
+    assert failure.code == grpc.StatusCode.NOT_FOUND  # content shows them nothing of hers
     assert await reaction_counts(stub, bob, post) == {}
 
 
@@ -191,16 +204,30 @@ async def test_an_unpublished_video_of_another_user_is_not_found(
     assert failure.code == grpc.StatusCode.NOT_FOUND
 
 
-async def test_a_comment_takes_reactions_but_its_author_is_not_known_yet(
-    stub, content_stub, post, alice, bob
+async def test_a_first_reaction_to_a_comment_notifies_its_author(
+    stub, content_stub, post, alice, bob, carol
 ):
-    comment = await create_comment(content_stub, alice, post.id)
+    comment = await create_comment(content_stub, carol, post.id)
     target = pb.Target(kind=pb.TARGET_KIND_COMMENT, id=comment.id)
 
     await react(stub, bob, target)
 
     assert await reaction_counts(stub, bob, target) == {"LIKE": 1}
-    assert await notified(stub, alice) == []  # content has no comment read to name the author
+    assert await notified(stub, carol) == [(pb.NOTIFICATION_KIND_REACTION, bob.id)]
+
+
+async def test_reacting_to_a_comment_one_may_not_see_is_not_found(
+    stub, content_stub, rejected, alice, bob
+):
+    private = await create_post(content_stub, alice, visibility=content_pb2.VISIBILITY_PRIVATE)
+    comment = await create_comment(content_stub, alice, private.id)
+    target = pb.Target(kind=pb.TARGET_KIND_COMMENT, id=comment.id)
+    request = pb.ReactRequest(target=target, kind=LIKE)
+
+    failure = await rejected(stub.React(request, metadata=bob.auth))
+
+    assert failure.code == grpc.StatusCode.NOT_FOUND
+    assert failure.reasons == ["COMMENT_NOT_FOUND"]
 
 
 async def test_reactions_are_listed_newest_first(stub, post, accounts):
