@@ -13,3 +13,4 @@ SQL
 create users "$DAIRA_USERS_DB_PASSWORD"
 create content "$DAIRA_CONTENT_DB_PASSWORD"
 create social "$DAIRA_SOCIAL_DB_PASSWORD"
+create payments "$DAIRA_PAYMENTS_DB_PASSWORD"

@@ -121,21 +121,28 @@ class Cache:
         self._count(tier, hits=len(found), misses=len(full) - len(found))
         return found
 
-    async def set(self, tier: Tier, key: str, value: bytes) -> None:
-        await self.set_many(tier, {key: value})
+    async def set(
+        self, tier: Tier, key: str, value: bytes, *, ttl_seconds: int | None = None
+    ) -> None:
+        await self.set_many(tier, {key: value}, ttl_seconds=ttl_seconds)
 
-    async def set_many(self, tier: Tier, items: Mapping[str, bytes]) -> None:
+    async def set_many(
+        self, tier: Tier, items: Mapping[str, bytes], *, ttl_seconds: int | None = None
+    ) -> None:
+        """Write `items` for the tier's time to live, or `ttl_seconds` when an entry must
+        be believed for less (a status whose change should show within seconds)."""
         if not items or not await self._usable():
             return
+        ttl = ttl_seconds or tier.ttl_seconds
         full = {self.key(tier, k): v for k, v in items.items()}
         try:
             if len(full) == 1:
                 [(key, value)] = full.items()
-                await self.redis.set(key, value, ex=tier.ttl_seconds)
+                await self.redis.set(key, value, ex=ttl)
             else:
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for key, value in full.items():
-                        pipe.set(key, value, ex=tier.ttl_seconds)
+                        pipe.set(key, value, ex=ttl)
                     await pipe.execute()
         except (RedisError, OSError) as exc:
             self._failed(exc)
@@ -153,7 +160,9 @@ class Cache:
         self._pending_deletes.update(full)
         await self._usable()
 
-    async def get_or_load(self, tier: Tier, key: str, loader: Loader) -> bytes | None:
+    async def get_or_load(
+        self, tier: Tier, key: str, loader: Loader, *, ttl_seconds: int | None = None
+    ) -> bytes | None:
         """Cache-aside: one loader call per key at a time in this process, however many ask."""
         cached = await self.get(tier, key)
         if cached is not None:
@@ -167,7 +176,7 @@ class Cache:
         try:
             value = await loader()
             if value is not None:
-                await self.set(tier, key, value)
+                await self.set(tier, key, value, ttl_seconds=ttl_seconds)
             future.set_result(value)
             return value
         except BaseException as exc:

@@ -49,3 +49,16 @@ async def test_cache_hits_and_misses_are_counted_per_tier(redis_url: str) -> Non
     assert cache.stats["profiles", "hit"] == 1
     assert cache.stats["profiles", "miss"] == 1
     await cache.redis.aclose()
+
+
+async def test_an_entry_written_with_its_own_ttl_expires_then(redis_url: str) -> None:
+    cache = Cache(Redis.from_url(redis_url), "ttl-test")
+
+    async def load() -> bytes:
+        return b"v"
+
+    await cache.get_or_load(Tier.GENERIC, "short", load, ttl_seconds=7)
+    await cache.set(Tier.GENERIC, "long", b"v")
+    assert 0 < await cache.redis.ttl(cache.key(Tier.GENERIC, "short")) <= 7
+    assert await cache.redis.ttl(cache.key(Tier.GENERIC, "long")) > 7
+    await cache.redis.aclose()

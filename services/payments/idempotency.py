@@ -1,0 +1,50 @@
+"""request_id on every call that moves money: a retry answers with what the first call made.
+
+The key is claimed first in the call's own transaction, carrying the id of the resource
+the call is about to create; if the call fails the key goes with the rollback, so only
+calls that did something keep a key. A concurrent retry waits on the claim and then
+finds the first call's result. The same key with other parameters is ALREADY_EXISTS.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.payments import repository_payments
+from shared.errors import AlreadyExists, InvalidArgument
+from shared.validation import digest, request_id
+
+
+def required_request_id(value: str) -> str:
+    key = request_id(value)
+    if key is None:
+        raise InvalidArgument("request_id", "is required: it makes retries safe")
+    return key
+
+
+async def claim(
+    conn: AsyncConnection,
+    owner: str,
+    key: str,
+    operation: str,
+    params: tuple[object, ...],
+    result_id: uuid.UUID,
+    now: datetime,
+) -> uuid.UUID | None:
+    """None when this call is the first with `key`; else the id the first one made."""
+    fingerprint = digest(operation, *params)
+    if await repository_payments.claim_key(
+        conn, owner, key, operation, fingerprint, result_id, now
+    ):
+        return None
+    earlier = await repository_payments.find_key(conn, owner, key)
+    if earlier is None or earlier.operation != operation or earlier.digest != fingerprint:
+        raise AlreadyExists(
+            "this request_id was used for a different request",
+            reason="REQUEST_ID_REUSED",
+            metadata={"request_id": key},
+        )
+    return uuid.UUID(str(earlier.result_id))

@@ -1,0 +1,101 @@
+"""The SANDBOX provider: a local simulator that behaves like a provider's webhook.
+
+A payment made with it gets a signed event delivered to the service's own event
+handler, as a provider's would arrive at the webhook: at once (SUCCEED, FAIL), after
+the configured delay (DELAY), twice (DUPLICATE), or never (SILENT, for an event sent by
+hand with `event`, or a withdrawal left to time out).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+
+from services.payments.providers import FAILED, SUCCEEDED, Event, sign
+from services.payments.repository import Record
+from services.payments.settings import PaymentsSettings
+from shared.errors import DomainError
+from shared.ids import new_id
+from shared.logs import get_logger
+
+log = get_logger("daira.payments.sandbox")
+
+Deliver = Callable[[bytes, str], Awaitable[object]]
+
+
+class Sandbox:
+    name = "sandbox"
+
+    def __init__(self, settings: PaymentsSettings) -> None:
+        self._secret = settings.sandbox_webhook_secret.get_secret_value().encode()
+        self._delay = settings.sandbox_delay_seconds
+        self._deliver: Deliver | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def connect(self, deliver: Deliver) -> None:
+        """Where events go: the service's webhook handler."""
+        self._deliver = deliver
+
+    def webhook_secret(self) -> bytes:
+        return self._secret
+
+    def reference(self, payment_id: str) -> str:
+        return f"sbx_{payment_id}"
+
+    def event(
+        self,
+        reference: str,
+        amount: int,
+        currency: str,
+        type_: str = SUCCEEDED,
+        *,
+        event_id: str = "",
+        reason: str = "",
+        created: int | None = None,
+    ) -> tuple[bytes, str]:
+        """A signed event about a payment: (payload, signature), as the webhook takes them."""
+        event = Event(
+            id=event_id or f"evt_{new_id().hex}",
+            type=type_,
+            reference=reference,
+            amount=amount,
+            currency=currency,
+            created=int(time.time()) if created is None else created,
+            reason=reason,
+        )
+        payload = event.to_json()
+        return payload, sign(self._secret, payload)
+
+    def start(self, payment: Record, behavior: str) -> None:
+        if behavior == "silent":
+            return
+        failed = behavior == "fail"
+        payload, signature = self.event(
+            payment.reference,
+            payment.amount,
+            payment.currency,
+            FAILED if failed else SUCCEEDED,
+            reason="declined by the sandbox" if failed else "",
+        )
+        delay = self._delay if behavior == "delay" else 0.0
+        copies = 2 if behavior == "duplicate" else 1
+        task = asyncio.create_task(self._send(payload, signature, delay, copies))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, payload: bytes, signature: str, delay: float, copies: int) -> None:
+        await asyncio.sleep(delay)
+        assert self._deliver is not None, "the sandbox is not connected to a webhook"
+        for _ in range(copies):
+            try:
+                await self._deliver(payload, signature)
+            except DomainError as exc:
+                log.warning("sandbox event refused", error=exc.message)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,0 +1,90 @@
+"""Tips: from the caller's wallet to another user's, the platform's fee to the fees account.
+
+The fee is `tip_fee_basis_points` of the amount rounded down (the recipient keeps a
+fraction of a minor unit). The recipient's status comes from users (cached briefly);
+tipping oneself, a banned or deleted user, or beyond the available balance moves
+nothing. One transaction: the request_id claimed, the three accounts locked in id
+order, the transfer written in one statement.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from daira.payments.v1 import payments_pb2 as pb
+from services.payments import convert, currencies, idempotency, ledger
+from services.payments.deps import Deps, now, owner_key, require_user
+from services.payments.ledger import Movement
+from services.payments.repository import Transfer
+from services.payments.wallets import Wallets
+from shared.auth import Principal
+from shared.errors import FailedPrecondition
+from shared.ids import new_id
+from shared.validation import bounded_text
+
+NOTE_MAX = 280
+BASIS_POINTS = 10_000
+
+
+def fee_of(amount: int, basis_points: int) -> int:
+    """The platform's part, rounded down."""
+    return amount * basis_points // BASIS_POINTS
+
+
+class Tips:
+    def __init__(self, deps: Deps, wallets: Wallets) -> None:
+        self._deps = deps
+        self._wallets = wallets
+
+    async def tip(
+        self,
+        principal: Principal,
+        recipient: uuid.UUID,
+        amount: int,
+        currency: str,
+        note: str,
+        request_id: str,
+    ) -> pb.Transaction:
+        payer = require_user(principal)
+        amount = currencies.amount("amount", amount)
+        currency = currencies.currency("currency_code", currency)
+        note = bounded_text("note", note, NOTE_MAX)
+        key = idempotency.required_request_id(request_id)
+        if recipient == payer:
+            raise FailedPrecondition("you cannot tip yourself", reason="SELF_TIP")
+        accounts = self._deps.accounts
+        payer_wallet = await accounts.wallet(payer, currency)
+        recipient_wallet = await accounts.wallet(recipient, currency)
+        fees = await accounts.system("fees", currency)
+        fee = fee_of(amount, self._deps.settings.tip_fee_basis_points)
+        moment = now()
+        transfer = Transfer(
+            id=new_id(),
+            type="tip",
+            currency=currency,
+            amount=amount,
+            fee=fee,
+            payer_id=payer,
+            payee_id=recipient,
+            note=note,
+            created_at=moment,
+        )
+        params = (str(recipient), amount, currency, note)
+        async with self._deps.db.transaction() as conn:
+            earlier = await idempotency.claim(
+                conn, owner_key(principal), key, "tip", params, transfer.id, moment
+            )
+            if earlier is None:
+                await self._deps.peers.require_recipient(recipient)
+                await ledger.write(
+                    conn,
+                    transfer,
+                    [
+                        Movement(payer_wallet, "debit", amount),
+                        Movement(recipient_wallet, "credit", amount - fee),
+                        Movement(fees, "credit", fee),
+                    ],
+                )
+        if earlier is not None:
+            return await self._wallets.transaction(principal, earlier)
+        return convert.written(transfer)
