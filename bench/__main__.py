@@ -17,28 +17,32 @@ import tempfile
 import time
 import traceback
 from contextlib import ExitStack
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from types import FrameType
 
 import psutil
 
-from bench import content_dataset, cpu, dataset, report
+from bench import content_dataset, cpu, dataset, report, social_dataset
 from bench.backends import backends
 from bench.plan import Result
 from bench.scenarios import (
     CREATED_PREFIX,
+    DEEP_USERS,
     DEFAULT_SCENARIOS,
     FLOORS,
     SCENARIOS,
     Client,
     Data,
+    deep_pages,
     plan,
     warm,
 )
 from bench.service import ServiceProcess
+from bench.social_dataset import SocialIds
 from services.content import SPEC as CONTENT
 from services.content.deps import POSTS_TIER
+from services.social import SPEC as SOCIAL
 from services.users import SPEC as USERS
 from shared.cache import Tier
 from shared.service import ROOT
@@ -47,6 +51,8 @@ CACHED_IDS = 100
 BATCH_POOL = 5000
 CACHED_POSTS = 1000
 POST_BATCH_POOL = 5000
+# Follow's and React's single-use targets: more than a run at WRITES_PER_SECOND uses.
+SOCIAL_WRITES = 100_000
 SEED = 20240601
 # Other processes' share of the CPU below which a scenario may start.
 QUIET_THRESHOLD = 0.05
@@ -62,9 +68,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=",".join(DEFAULT_SCENARIOS),
         help=f"comma-separated, of: {', '.join(SCENARIOS)}",
     )
-    parser.add_argument("--users", type=int, default=60_000, help="seeded accounts")
     parser.add_argument(
-        "--posts", type=int, default=100_000, help="seeded posts (for the content scenarios)"
+        "--users",
+        type=int,
+        default=1_000_000,
+        help="seeded accounts (the social graph's users: the most followed has 95%% of them)",
+    )
+    parser.add_argument(
+        "--posts",
+        type=int,
+        default=100_000,
+        help="seeded posts (for the content and social scenarios)",
     )
     parser.add_argument("--channels", type=int, default=1, help="client channels (connections)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
@@ -80,6 +94,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=shlex.split,
         default=None,
         help="the same for the content service (instead of `python -m services.content`)",
+    )
+    parser.add_argument(
+        "--social-command",
+        type=shlex.split,
+        default=None,
+        help="the same for the social service (instead of `python -m services.social`)",
     )
     parser.add_argument(
         "--quiet-wait",
@@ -125,6 +145,32 @@ def run_load(plan_path: Path, timeout: float) -> Result:
     return Result.from_json(completed.stdout.decode().strip().splitlines()[-1])
 
 
+def seed_social(
+    admin_url: str,
+    accounts: list[tuple[str, str]],
+    bench_id: str,
+    content_url: str,
+    rng: random.Random,
+) -> tuple[str, SocialIds]:
+    """The social database over the seeded users, the bench user and content's posts."""
+    say("provisioning and migrating the social database")
+    url = social_dataset.provision(admin_url)
+    started = time.perf_counter()
+    user_ids = [user_id for user_id, _ in accounts]
+    targets = content_dataset.reaction_targets(content_url)
+    social_dataset.seed(url, user_ids, bench_id, targets, seed=rng.random())
+    seeded = time.perf_counter() - started
+    started = time.perf_counter()
+    sizes = social_dataset.check(url)
+    say(
+        f"seeded {sizes.follows:,} follows among {sizes.users:,} users (the most followed has "
+        f"{sizes.top_followers:,}), {sizes.friendships:,} friendship rows and "
+        f"{sizes.reactions:,} reactions in {seeded:.1f} s "
+        f"(checked in {time.perf_counter() - started:.1f} s)"
+    )
+    return url, social_dataset.pick(url, user_ids, bench_id, SOCIAL_WRITES, rng)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
@@ -134,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     me = psutil.Process()
     results: list[tuple[str, Result]] = []
     extra: list[str] = []
-    with_content = any(SCENARIOS[key].service == "content" for key in args.scenarios)
+    chosen = {SCENARIOS[key].service for key in args.scenarios}
+    if "social" in chosen:
+        chosen.add("content")  # social asks content who wrote what is reacted to
     with (
         tempfile.TemporaryDirectory(prefix="daira-bench-", ignore_cleanup_errors=True) as tmp,
         ExitStack() as stack,
@@ -150,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         accounts = dataset.accounts(url)
         ids = dataset.partition([user_id for user_id, _ in accounts], CACHED_IDS, BATCH_POOL, rng)
         content_url = content_ids = None
-        if with_content:
+        if "content" in chosen:
             say("provisioning and migrating the content database")
             content_url = content_dataset.provision(admin_url)
             started = time.perf_counter()
@@ -173,22 +221,45 @@ def main(argv: list[str] | None = None) -> int:
         )
         say(f"users service SERVING on {users.target} (pid {users.pid})")
         servers = {"users": users}
-        if content_url is not None:
-            servers["content"] = stack.enter_context(
-                ServiceProcess(
-                    CONTENT,
-                    content_url,
-                    redis_url,
-                    workdir,
-                    cache_tier=POSTS_TIER,
-                    command=args.content_command,
-                    secret=users.secret,
-                    settings={"USERS_ADDRESS": users.target},
-                )
-            )
-            say(f"content service SERVING on {servers['content'].target} (calls users)")
         client = Client(users.target)
         data = Data(ids, client.register(), content_ids)
+        if content_url is not None:
+            servers["content"] = ServiceProcess(
+                CONTENT,
+                content_url,
+                redis_url,
+                workdir,
+                cache_tier=POSTS_TIER,
+                command=args.content_command,
+                secret=users.secret,
+                settings={"USERS_ADDRESS": users.target},
+            )
+        if "social" in chosen:
+            assert content_url is not None
+            social_url, social_ids = seed_social(
+                admin_url, accounts, data.account.id, content_url, rng
+            )
+            data = replace(data, social=social_ids)
+            content = servers["content"]
+            servers["social"] = ServiceProcess(
+                SOCIAL,
+                social_url,
+                redis_url,
+                workdir,
+                command=args.social_command,
+                secret=users.secret,
+                settings={"USERS_ADDRESS": users.target, "CONTENT_ADDRESS": content.target},
+            )
+            content.settings["SOCIAL_ADDRESS"] = servers["social"].target
+        for name in ("content", "social"):
+            if name in servers:
+                stack.enter_context(servers[name])
+                say(f"{name} service SERVING on {servers[name].target}")
+        if "social" in chosen:
+            assert data.social is not None
+            token = client.token(data.account)
+            hottest = data.social.hottest[:DEEP_USERS]
+            data = replace(data, deep=deep_pages(servers["social"].target, token, hottest))
         for key in args.scenarios:
             scenario = SCENARIOS[key]
             server = servers[scenario.service]

@@ -309,6 +309,17 @@ def pick(
     return ContentIds(sample[:cached], sample[cached:], authors, threads, tags, names)
 
 
+def reaction_targets(url: str) -> list[tuple[str, str]]:
+    """(kind, id) of every listed post and of every comment on one: what anyone may react to."""
+    with psycopg.connect(libpq(url)) as conn:
+        rows = conn.execute(
+            f"SELECT 'post', id FROM posts WHERE {LISTED} UNION ALL "
+            "SELECT 'comment', id FROM comments WHERE deleted_at IS NULL "
+            f"AND moderation_state = 'visible' AND post_id IN (SELECT id FROM posts WHERE {LISTED})"
+        ).fetchall()
+    return [(kind, str(target_id)) for kind, target_id in rows]
+
+
 def created(url: str, prefix: str) -> tuple[int, int]:
     """(posts made by the bench's CreatePost calls, of which with no resolved mention)."""
     with psycopg.connect(libpq(url)) as conn:

@@ -17,6 +17,25 @@ of the 20 most prolific authors (ListUserPosts), of the 20 most commented posts
 CreatePost sends each request once (a fresh request_id per call) as the bench user,
 with a hashtag and an @mention of a seeded user, which content resolves by asking users.
 It runs last by default, so the lists read only the seed.
+
+Social: every call is the bench user's, over a graph of about 6,000,000 follows
+(social_dataset). GetRelationships(100) samples 100 of the users it follows, its
+followers and strangers; ListFollowers reads the first page of each of the 20 most
+followed users, whom the bench user follows (as nearly everyone does), so visibility is
+one follow probe and users is not asked, and a page 10,000 rows down five of them (its
+token got by paging there); GetReactionCounts(100) samples hot and random
+reacted-to targets; the notification reads are the bench user's (300 unread of 5,000).
+The writes run last and send each request once: Follow follows a user the bench user
+does not follow yet (so each call inserts a follow, moves both users' counts and
+notifies, and social asks users whether the target exists and is locked: that call is
+part of every real follow); React reacts, with the five kinds in turn, to a seeded post
+it has not reacted to (so each call inserts a reaction, adds to a count and notifies the
+author). Social asks content who wrote any target it is given, as the reacting user
+(to check blocks, and that the user may see it), so there is no target kind that only
+social serves; a post's author is content's cheapest answer (a GetPost of one field,
+cached after the first read), and the commonest reaction, so posts it is, with content's
+part (and what content asks in turn) in the db µs column. Social therefore always runs
+with content, and the reactions it is seeded with are to content's posts and comments.
 """
 
 from __future__ import annotations
@@ -35,24 +54,37 @@ from grpc_health.v1 import health_pb2
 from bench.content_dataset import PHRASES, TAGS, ContentIds
 from bench.dataset import Ids
 from bench.plan import Plan
+from bench.social_dataset import SocialIds
 from daira.content.v1 import content_pb2 as cpb
+from daira.social.v1 import social_pb2 as spb
+from daira.social.v1 import social_pb2_grpc
 from daira.users.v1 import users_pb2 as pb
 from daira.users.v1 import users_pb2_grpc
 from services.content import SPEC as CONTENT
+from services.social import SPEC as SOCIAL
 from services.users import SPEC as USERS
 
 T = TypeVar("T")
 USERS_API = f"/{USERS.grpc_service}"
 CONTENT_API = f"/{CONTENT.grpc_service}"
+SOCIAL_API = f"/{SOCIAL.grpc_service}"
 HEALTH = "/grpc.health.v1.Health/Check"
 BATCH_SIZE = 100
 BATCH_SAMPLES = 2000
 PAGE_SIZE = 20
-# CreatePost requests made per second of run: more than the service can take on 2 cores.
-CREATES_PER_SECOND = 4000
+# Where ListFollowers' deep pages start, for this many of the hottest users.
+DEEP_ROWS = 10_000
+DEEP_USERS = 5
+# Single-use writes made per second of run: more than a service can take on 2 cores.
+WRITES_PER_SECOND = 4000
 # Every CreatePost request id starts so (content_dataset.created finds them by it).
 CREATED_PREFIX = "bench-post-"
 # What people type into a user search box: first names, surnames, both, a typo, a prefix.
+TARGET_KINDS = {"post": spb.TARGET_KIND_POST, "comment": spb.TARGET_KIND_COMMENT}
+REACTION_KINDS = [
+    spb.REACTION_KIND_LIKE, spb.REACTION_KIND_LOVE, spb.REACTION_KIND_LAUGH,
+    spb.REACTION_KIND_SAD, spb.REACTION_KIND_ANGRY,
+]  # fmt: skip
 SEARCH_QUERIES = [
     "maria", "garcia", "maria garcia", "john smith", "jonh smth", "nguyen", "wei chen",
     "fatima khan", "alexand", "priya patel", "kowalski", "yuki tanaka", "sofia", "ivanov",
@@ -62,6 +94,7 @@ SEARCH_QUERIES = [
 
 @dataclass(frozen=True)
 class Account:
+    id: str
     username: str
     password: str
 
@@ -74,6 +107,9 @@ class Data:
     users: Ids
     account: Account
     content: ContentIds | None = None
+    social: SocialIds | None = None
+    # (user, page token) DEEP_ROWS down the followers of some of the hottest users.
+    deep: tuple[tuple[str, str], ...] = ()
     seconds: float = 0.0
 
 
@@ -90,7 +126,7 @@ class Scenario:
     title: str
     method: str
     build: Build
-    # The service under test: "users" or "content".
+    # The service under test: "users", "content" or "social".
     service: str = "users"
     # The scenario's (callers, seconds) given the command line's.
     shape: Callable[[int, float], tuple[int, float]] = _same
@@ -110,6 +146,11 @@ def _content(data: Data) -> ContentIds:
     return data.content
 
 
+def _social(data: Data) -> SocialIds:
+    assert data.social is not None, "social scenarios need the social dataset"
+    return data.social
+
+
 def _one(message: Message) -> Build:
     """The same request on every call."""
     return lambda _data, _rng: [message.SerializeToString()]
@@ -120,8 +161,18 @@ def _each(items: Callable[[Data], list[T]], make: Callable[[T], Message]) -> Bui
     return lambda data, _rng: [make(item).SerializeToString() for item in items(data)]
 
 
-def _batches(pool: Callable[[Data], list[str]], make: Callable[[list[str]], Message]) -> Build:
-    """Batch reads of BATCH_SIZE ids sampled from a pool."""
+def _single_use(items: Callable[[Data], list[T]], make: Callable[[T], Message]) -> Build:
+    """As many requests as the run could send, one per item, for scenarios sent `once`."""
+
+    def build(data: Data, _rng: random.Random) -> list[bytes]:
+        wanted = math.ceil(data.seconds * WRITES_PER_SECOND)
+        return [make(item).SerializeToString() for item in items(data)[:wanted]]
+
+    return build
+
+
+def _batches(pool: Callable[[Data], list[T]], make: Callable[[list[T]], Message]) -> Build:
+    """Batch reads of BATCH_SIZE items sampled from a pool."""
 
     def build(data: Data, rng: random.Random) -> list[bytes]:
         ids = pool(data)
@@ -145,7 +196,7 @@ def _new_posts(data: Data, rng: random.Random) -> list[bytes]:
             text=f"{rng.choice(PHRASES)} #{rng.choice(TAGS[:20])} cc @{rng.choice(names)}",
             request_id=f"{run}{n}",
         ).SerializeToString()
-        for n in range(math.ceil(data.seconds * CREATES_PER_SECOND))
+        for n in range(math.ceil(data.seconds * WRITES_PER_SECOND))
     ]
 
 
@@ -271,6 +322,92 @@ SCENARIOS = {
             service="content",
             once=True,
         ),
+        Scenario(
+            "social-floor",
+            "Health/Check (social floor)",
+            HEALTH,
+            _health(SOCIAL.grpc_service),
+            service="social",
+        ),
+        Scenario(
+            "relationships",
+            "GetRelationships(100)",
+            f"{SOCIAL_API}/GetRelationships",
+            _batches(
+                lambda d: _social(d).others, lambda ids: spb.GetRelationshipsRequest(user_ids=ids)
+            ),
+            service="social",
+        ),
+        Scenario(
+            "followers",
+            "ListFollowers(20), hottest",
+            f"{SOCIAL_API}/ListFollowers",
+            _each(
+                lambda d: _social(d).hottest,
+                lambda u: spb.ListFollowersRequest(user_id=u, page_size=PAGE_SIZE),
+            ),
+            service="social",
+        ),
+        Scenario(
+            "followers-deep",
+            f"ListFollowers(20) @{DEEP_ROWS:,}",
+            f"{SOCIAL_API}/ListFollowers",
+            _each(
+                lambda d: list(d.deep),
+                lambda deep: spb.ListFollowersRequest(
+                    user_id=deep[0], page_size=PAGE_SIZE, page_token=deep[1]
+                ),
+            ),
+            service="social",
+        ),
+        Scenario(
+            "reaction-counts",
+            "GetReactionCounts(100)",
+            f"{SOCIAL_API}/GetReactionCounts",
+            _batches(
+                lambda d: _social(d).targets,
+                lambda targets: spb.GetReactionCountsRequest(
+                    targets=[spb.Target(kind=TARGET_KINDS[k], id=i) for k, i in targets]
+                ),
+            ),
+            service="social",
+        ),
+        Scenario(
+            "unread",
+            "CountUnreadNotifications",
+            f"{SOCIAL_API}/CountUnreadNotifications",
+            _one(spb.CountUnreadNotificationsRequest()),
+            service="social",
+        ),
+        Scenario(
+            "notifications",
+            "ListNotifications(20)",
+            f"{SOCIAL_API}/ListNotifications",
+            _one(spb.ListNotificationsRequest(page_size=PAGE_SIZE)),
+            service="social",
+        ),
+        Scenario(
+            "follow",
+            "Follow",
+            f"{SOCIAL_API}/Follow",
+            _single_use(lambda d: _social(d).strangers, lambda u: spb.FollowRequest(user_id=u)),
+            service="social",
+            once=True,
+        ),
+        Scenario(
+            "react",
+            "React (posts)",
+            f"{SOCIAL_API}/React",
+            _single_use(
+                lambda d: list(enumerate(_social(d).posts)),
+                lambda item: spb.ReactRequest(
+                    target=spb.Target(kind=spb.TARGET_KIND_POST, id=item[1]),
+                    kind=REACTION_KINDS[item[0] % len(REACTION_KINDS)],
+                ),
+            ),
+            service="social",
+            once=True,
+        ),
     )
 }
 USERS_SCENARIOS = ["floor", "get-cached", "get-uncached", "batch", "login", "search"]
@@ -278,9 +415,14 @@ CONTENT_SCENARIOS = [
     "content-floor", "get-post", "batch-posts", "user-posts", "comments", "trending", "hashtag",
     "create-post",
 ]  # fmt: skip
-DEFAULT_SCENARIOS = USERS_SCENARIOS + CONTENT_SCENARIOS
+# The writes last, so the reads see only the seed.
+SOCIAL_SCENARIOS = [
+    "social-floor", "relationships", "followers", "followers-deep", "reaction-counts", "unread",
+    "notifications", "follow", "react",
+]  # fmt: skip
+DEFAULT_SCENARIOS = USERS_SCENARIOS + CONTENT_SCENARIOS + SOCIAL_SCENARIOS
 # Each service's floor: the scenario its others' throughput is compared with.
-FLOORS = {"users": "floor", "content": "content-floor"}
+FLOORS = {"users": "floor", "content": "content-floor", "social": "social-floor"}
 
 # Each service's batch read, to warm its cache: (method, request of ids, reply parser).
 WARMERS: dict[str, tuple[str, Callable[[list[str]], Message], Callable[[bytes], Any]]] = {
@@ -313,6 +455,22 @@ def warm(target: str, token: str, service: str, ids: list[str]) -> None:
                 raise RuntimeError(f"seeded {service} ids missing: {list(reply.missing_ids)[:3]}")
 
 
+def deep_pages(target: str, token: str, users: list[str]) -> tuple[tuple[str, str], ...]:
+    """A page token DEEP_ROWS down each user's followers, got by paging there as a client
+    would (the token is the service's own, bound to the user's followers)."""
+    found = []
+    metadata = (("authorization", f"Bearer {token}"),)
+    with grpc.insecure_channel(target) as channel:
+        stub = social_pb2_grpc.SocialServiceStub(channel)
+        for user in users:
+            page = ""
+            for _ in range(DEEP_ROWS // 100):
+                request = spb.ListFollowersRequest(user_id=user, page_size=100, page_token=page)
+                page = stub.ListFollowers(request, metadata=metadata, timeout=30).next_page_token
+            found.append((user, page))
+    return tuple(found)
+
+
 class Client:
     """The bench's own sync calls to the users service: the bench account and its tokens."""
 
@@ -323,17 +481,15 @@ class Client:
         return users_pb2_grpc.UserServiceStub(channel)
 
     def register(self) -> Account:
-        account = Account(f"bench_{secrets.token_hex(6)}", secrets.token_urlsafe(18))
+        username, password = f"bench_{secrets.token_hex(6)}", secrets.token_urlsafe(18)
         with grpc.insecure_channel(self._target) as channel:
-            self._stub(channel).Register(
+            reply = self._stub(channel).Register(
                 pb.RegisterRequest(
-                    username=account.username,
-                    email=f"{account.username}@bench.example",
-                    password=account.password,
+                    username=username, email=f"{username}@bench.example", password=password
                 ),
                 timeout=30,
             )
-        return account
+        return Account(reply.user.id, username, password)
 
     def token(self, account: Account) -> str:
         with grpc.insecure_channel(self._target) as channel:

@@ -1,4 +1,4 @@
-"""A service under test (users, content), as its own process with its production defaults.
+"""A service under test (users, content, social), as its own process with its production defaults.
 
 Only what a deployment must set is set (URLs, port, secret, the addresses of the services
 it calls, and a metrics port so the bench can read cache hit counts); every
@@ -41,7 +41,7 @@ class ServiceProcess:
         redis_url: str,
         workdir: Path,
         *,
-        cache_tier: Tier,
+        cache_tier: Tier | None = None,
         command: list[str] | None = None,
         secret: str | None = None,
         settings: dict[str, str] | None = None,
@@ -56,15 +56,14 @@ class ServiceProcess:
         self.metrics_port = free_port()
         self.secret = secret or secrets.token_urlsafe(48)
         self.log_path = workdir / f"{spec.name}-service.log"
-        self._env = {k: v for k, v in os.environ.items() if not k.startswith(spec.env_prefix)}
-        own = {
+        # Read at start(), so services that call each other can learn each other's targets.
+        self.settings = {
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             "PORT": str(self.port),
             "METRICS_PORT": str(self.metrics_port),
             "AUTH_SECRET": self.secret,
-        }
-        self._env |= {f"{spec.env_prefix}{k}": v for k, v in (own | (settings or {})).items()}
+        } | (settings or {})
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -77,11 +76,14 @@ class ServiceProcess:
         return self._process.pid
 
     def start(self) -> None:
+        prefix = self.spec.env_prefix
+        env = {k: v for k, v in os.environ.items() if not k.startswith(prefix)}
+        env |= {f"{prefix}{k}": v for k, v in self.settings.items()}
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 self.command,
                 cwd=ROOT,
-                env=self._env,
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -107,11 +109,13 @@ class ServiceProcess:
             processes.stop(process, signal.SIGTERM, STOP_TIMEOUT_SECONDS)
 
     def cache_counts(self) -> Counter[str]:
-        """Cache lookups of `cache_tier` so far, by outcome (hit, miss)."""
+        """Cache lookups of `cache_tier` so far, by outcome (hit, miss); none without one."""
+        counts: Counter[str] = Counter()
+        if self.cache_tier is None:
+            return counts
         url = f"http://127.0.0.1:{self.metrics_port}/metrics"
         with urllib.request.urlopen(url, timeout=5) as reply:
             text = reply.read().decode()
-        counts: Counter[str] = Counter()
         for labels, value in CACHE_LINE.findall(text):
             pairs = dict(re.findall(r'(\w+)="([^"]*)"', labels))
             if pairs.get("tier") == self.cache_tier.value:

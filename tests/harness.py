@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -81,37 +81,6 @@ def plan(conn: psycopg.Connection[Any], statement: Any, **params: Any) -> str:
     )
     rows = conn.execute(f"EXPLAIN {compiled}", compiled.construct_params(params)).fetchall()
     return "\n".join(row[0] for row in rows)
-
-
-def fill_without_indexes(
-    conn: psycopg.Connection[Any], truncate: Sequence[str], statements: Sequence[str], params: Any
-) -> None:
-    """Empty the `truncate` tables and run the set-based `statements`, in one transaction.
-
-    Secondary indexes and foreign keys are dropped first and recreated after from their
-    own definitions (pg_get_indexdef, pg_get_constraintdef), so the schema EXPLAINed is
-    exactly the migration's; building an index once is about twice as fast as a million
-    inserts into it."""
-    indexes = conn.execute(
-        "SELECT indexname, indexdef FROM pg_indexes AS i WHERE schemaname = 'public' "
-        "AND NOT EXISTS (SELECT 1 FROM pg_constraint AS c WHERE c.conname = i.indexname)"
-    ).fetchall()
-    foreign_keys = conn.execute(
-        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE contype = 'f' AND connamespace = 'public'::regnamespace"
-    ).fetchall()
-    with conn.transaction():
-        conn.execute(f"TRUNCATE {', '.join(truncate)}")
-        for table, name, _ in foreign_keys:
-            conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
-        for name, _ in indexes:
-            conn.execute(f"DROP INDEX {name}")
-        for statement in statements:
-            conn.execute(statement, params)
-        for _, definition in indexes:
-            conn.execute(definition)
-        for table, name, definition in foreign_keys:
-            conn.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
 
 
 @contextmanager
