@@ -71,7 +71,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--users",
         type=int,
-        default=1_000_000,
+        default=100_000,
         help="seeded accounts (the social graph's users: the most followed has 95%% of them)",
     )
     parser.add_argument(

@@ -19,8 +19,6 @@ import psycopg
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy.dialects import postgresql
 
-# Re-exported for the query-plan tests that import it from here.
-from shared.bulkload import fill_without_indexes as fill_without_indexes
 from shared.config import ServiceSettings
 from shared.migrate import upgrade
 from shared.provision import provision_service_database

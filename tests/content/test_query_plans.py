@@ -18,7 +18,8 @@ import psycopg
 import pytest
 
 from services.content import SPEC, repository, repository_comments
-from tests.harness import fill_without_indexes, plan, seeded_database
+from shared.bulkload import fill_without_indexes
+from tests.harness import plan, seeded_database
 
 from .conftest import DB_PASSWORD
 
