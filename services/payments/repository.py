@@ -27,9 +27,16 @@ Record = Row[*tuple[Any, ...]]
 
 # The transfer types a user's history lists (resolutions show as their transfer's state).
 LISTED_TYPES = ("deposit", "tip", "withdrawal", "refund")
-# As literals, not parameters: the history indexes are partial on exactly this list, and
-# the planner matches a partial index only against constants.
-LISTED = ledger_entries.c.type.in_([literal_column(f"'{t}'") for t in LISTED_TYPES])
+
+
+def constant(value: str) -> Any:
+    """A string as a SQL literal, not a parameter: a partial index is matched only against
+    constants (a prepared statement's generic plan could not use it)."""
+    return literal_column(f"'{value}'")
+
+
+LISTED = ledger_entries.c.type.in_([constant(t) for t in LISTED_TYPES])
+IS_WALLET = accounts.c.kind == constant("wallet")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +152,7 @@ async def lock_accounts(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, 
 
 
 WALLET = select(accounts).where(
-    accounts.c.kind == "wallet",
+    IS_WALLET,
     accounts.c.user_id == bindparam("user_id", type_=UUID(as_uuid=True)),
     accounts.c.currency == bindparam("currency"),
 )
@@ -153,7 +160,7 @@ WALLET = select(accounts).where(
 WALLETS_OF_USER = (
     select(accounts)
     .where(
-        accounts.c.kind == "wallet",
+        IS_WALLET,
         accounts.c.user_id == bindparam("user_id", type_=UUID(as_uuid=True)),
     )
     .order_by(accounts.c.currency)
@@ -340,7 +347,7 @@ EARNINGS = (
     .select_from(ledger_entries.join(accounts, accounts.c.id == ledger_entries.c.account_id))
     .where(
         ledger_entries.c.user_id == bindparam("user_id", type_=UUID(as_uuid=True)),
-        ledger_entries.c.type.in_(("tip", "refund")),
+        ledger_entries.c.type.in_([constant("tip"), constant("refund")]),
     )
     .group_by(accounts.c.currency, ledger_entries.c.type, ledger_entries.c.side)
 )

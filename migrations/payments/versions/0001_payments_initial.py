@@ -88,7 +88,10 @@ def upgrade() -> None:
             -- One entry per version of an account: no two transfers saw the same balance.
             UNIQUE (account_id, version)
         );
-        CREATE INDEX ledger_entries_by_transfer ON ledger_entries (transfer_id);
+        -- A transfer's entries (a withdrawal's reservation, to post or void it). Hash, not
+        -- btree: it serves equality only, so a user's history is never read by walking all
+        -- entries in transfer order.
+        CREATE INDEX ledger_entries_by_transfer ON ledger_entries USING hash (transfer_id);
         CREATE INDEX ledger_entries_history ON ledger_entries (user_id, transfer_id DESC)
             WHERE user_id IS NOT NULL AND type IN ('deposit', 'tip', 'withdrawal', 'refund');
         CREATE INDEX ledger_entries_history_by_type
