@@ -1,7 +1,8 @@
 """What the payments service asks the users service: may this user receive money?
 
-The answer (the account's status) is cached briefly in Redis, so a tip does not pay a
-call each time; a ban shows within `user_status_cache_seconds`. Users answers NOT_FOUND
+The answer (the account's status) is cached briefly in the profiles tier (Redis, and a
+copy of a couple of seconds in each process), so a tip usually pays neither a call nor a
+Redis round trip; a ban shows within `user_status_cache_seconds`. Users answers NOT_FOUND
 for a deleted account as for one that never existed, so both are "no live account".
 """
 
@@ -51,7 +52,7 @@ class Peers:
             return bytes([reply.user.status])
 
         found = await self._cache.get_or_load(
-            Tier.GENERIC, f"user-status:{user_id}", load, ttl_seconds=self._ttl
+            Tier.PROFILES, f"user-status:{user_id}", load, ttl_seconds=self._ttl
         )
         refused = REFUSED.get(found[0]) if found else "deleted"  # type: ignore[call-overload]
         if refused is not None:

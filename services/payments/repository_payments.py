@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import DateTime, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -14,6 +14,21 @@ from services.payments.repository import Record
 from services.payments.tables import idempotency_keys, payments, provider_events
 
 # --- idempotency keys --------------------------------------------------------------------
+
+
+CLAIM_KEY = (
+    insert(idempotency_keys)
+    .values(
+        owner=bindparam("owner"),
+        request_id=bindparam("request_id"),
+        operation=bindparam("operation"),
+        digest=bindparam("digest"),
+        result_id=bindparam("result_id", type_=UUID(as_uuid=True)),
+        created_at=bindparam("created_at", type_=DateTime(timezone=True)),
+    )
+    .on_conflict_do_nothing()
+    .returning(idempotency_keys.c.owner)
+)
 
 
 async def claim_key(
@@ -28,20 +43,15 @@ async def claim_key(
     """Record the key with the id of what this call is about to make; False if it exists.
 
     A concurrent claim of the same key waits here until the first transaction ends."""
-    statement = (
-        insert(idempotency_keys)
-        .values(
-            owner=owner,
-            request_id=request_id,
-            operation=operation,
-            digest=digest,
-            result_id=result_id,
-            created_at=now,
-        )
-        .on_conflict_do_nothing()
-        .returning(idempotency_keys.c.owner)
-    )
-    return (await conn.execute(statement)).one_or_none() is not None
+    params = {
+        "owner": owner,
+        "request_id": request_id,
+        "operation": operation,
+        "digest": digest,
+        "result_id": result_id,
+        "created_at": now,
+    }
+    return (await conn.execute(CLAIM_KEY, params)).one_or_none() is not None
 
 
 async def find_key(conn: AsyncConnection, owner: str, request_id: str) -> Record | None:
