@@ -1,8 +1,9 @@
 """request_id on every call that moves money: a retry answers with what the first call made.
 
-The key is claimed first in the call's own transaction, carrying the id of the resource
-the call is about to create; if the call fails the key goes with the rollback, so only
-calls that did something keep a key. A concurrent retry waits on the claim and then
+The key is claimed first in the call's own transaction (for a tip, in the same
+statement as its transfer: ledger.write), carrying the id of the resource the call is
+about to create; if the call fails the key goes with the rollback, so only calls that
+did something keep a key. A concurrent retry waits on the claim and then
 finds the first call's result. The same key with other parameters is ALREADY_EXISTS.
 """
 
@@ -14,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.payments import repository_payments
+from services.payments.repository import Key
 from shared.errors import AlreadyExists, InvalidArgument
 from shared.validation import digest, request_id
 
@@ -42,9 +44,19 @@ async def claim(
         return None
     earlier = await repository_payments.find_key(conn, owner, key)
     if earlier is None or earlier.operation != operation or earlier.digest != fingerprint:
-        raise AlreadyExists(
-            "this request_id was used for a different request",
-            reason="REQUEST_ID_REUSED",
-            metadata={"request_id": key},
-        )
+        raise reused(key)
     return uuid.UUID(str(earlier.result_id))
+
+
+def key_of(owner: str, key: str, operation: str, params: tuple[object, ...]) -> Key:
+    """The key to claim with the transfer itself (ledger.write), for a call that makes
+    nothing but one transfer."""
+    return Key(owner, key, operation, digest(operation, *params))
+
+
+def reused(key: str) -> AlreadyExists:
+    return AlreadyExists(
+        "this request_id was used for a different request",
+        reason="REQUEST_ID_REUSED",
+        metadata={"request_id": key},
+    )

@@ -1,25 +1,31 @@
-"""The one way money moves: a balanced transfer, written with its accounts locked.
+"""The one way money moves: a balanced transfer, posted with its accounts locked.
 
 A transfer is a list of movements (an account, a side, an amount) whose debits equal
-its credits. Its effect on each account depends on the transfer: posted (the balance
-moves), reserved (a pending withdrawal holds the amount), committed (a reservation
-becomes posted) or released (a reservation is given back). Every entry records the
-account's balance and pending amount before and after, and its new version.
+its credits, at most one per account. Its effect on each account depends on the
+transfer: posted (the balance moves), reserved (a pending withdrawal holds the amount),
+committed (a reservation becomes posted) or released (a reservation is given back).
+Every entry records the account's balance and pending amount before and after, and
+its new version.
 
-Inside the caller's transaction the accounts are locked in id order, the new balances
-are computed here, and a wallet that would go below zero (available = posted - pending
-debits) refuses the whole transfer before anything is written.
+The database posts it (repository.post_transfer): accounts locked in id order, balances
+computed from the locked rows, and a wallet that would go below zero (available =
+posted - pending debits) refusing the whole transfer by its CHECK, which is turned into
+FAILED_PRECONDITION here. Given a key, the call's request_id is claimed in the same
+round trip, so a tip is one statement in its own transaction.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.payments import repository
-from services.payments.repository import Balance, Entry, Record, Transfer
+from services.payments.idempotency import reused
+from services.payments.repository import Key, Transfer
 from shared.errors import FailedPrecondition
 
 
@@ -38,26 +44,14 @@ def effect_of(transfer: Transfer) -> str:
     return "reserved" if transfer.pending else "posted"
 
 
-def _moved(account: Record, side: str, effect: str, amount: int) -> tuple[int, int, int]:
-    """(posted, pending_debits, pending_credits) of the account after one movement."""
-    posted, debits, credits = account.posted, account.pending_debits, account.pending_credits
-    signed = -amount if side == "debit" else amount
-    if effect in ("posted", "committed"):
-        posted += signed
-    held = {"reserved": amount, "committed": -amount, "released": -amount}.get(effect, 0)
-    if side == "debit":
-        debits += held
-    else:
-        credits += held
-    return posted, debits, credits
-
-
-def available(account: Record) -> int:
-    return int(account.posted - account.pending_debits)
-
-
-async def write(conn: AsyncConnection, transfer: Transfer, movements: Sequence[Movement]) -> None:
-    """Lock the accounts, refuse a wallet going negative, write the transfer."""
+async def write(
+    conn: AsyncConnection,
+    transfer: Transfer,
+    movements: Sequence[Movement],
+    key: Key | None = None,
+) -> uuid.UUID | None:
+    """Post the transfer; with `key`, None if this call claimed it, else the id the key's
+    first call made (nothing is posted then)."""
     moving = [m for m in movements if m.amount > 0]
     debits = sum(m.amount for m in moving if m.side == "debit")
     credits = sum(m.amount for m in moving if m.side == "credit")
@@ -65,39 +59,19 @@ async def write(conn: AsyncConnection, transfer: Transfer, movements: Sequence[M
         raise ValueError(f"unbalanced transfer: debits {debits}, credits {credits}")
     if len({m.account_id for m in moving}) != len(moving):
         raise ValueError("an account moves at most once per transfer")
-    locked = await repository.lock_accounts(conn, [m.account_id for m in moving])
-    effect = effect_of(transfer)
-    entries: list[Entry] = []
-    balances: list[Balance] = []
-    for movement in sorted(moving, key=lambda m: m.account_id):
-        account = locked[movement.account_id]
-        if account.currency != transfer.currency:
-            raise ValueError("an account of another currency")
-        posted, pending_debits, pending_credits = _moved(
-            account, movement.side, effect, movement.amount
-        )
-        if account.kind == "wallet" and posted - pending_debits < 0:
-            raise FailedPrecondition(
-                "the wallet's available balance does not cover this amount",
-                reason="INSUFFICIENT_FUNDS",
-                metadata={"currency_code": transfer.currency, "available": str(available(account))},
-            )
-        before = account.pending_debits if movement.side == "debit" else account.pending_credits
-        after = pending_debits if movement.side == "debit" else pending_credits
-        version = account.version + 1
-        entries.append(
-            Entry(
-                account.id,
-                account.user_id,
-                movement.side,
-                effect,
-                movement.amount,
-                account.posted,
-                posted,
-                before,
-                after,
-                version,
-            )
-        )
-        balances.append(Balance(account.id, posted, pending_debits, pending_credits, version))
-    await repository.write_transfer(conn, transfer, entries, balances)
+    rows = [(m.account_id, m.side, m.amount) for m in sorted(moving, key=lambda m: m.account_id)]
+    try:
+        posted = await repository.post_transfer(conn, transfer, effect_of(transfer), rows, key)
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        if constraint != repository.WALLET_NOT_NEGATIVE:
+            raise
+        raise FailedPrecondition(
+            "the wallet's available balance does not cover this amount",
+            reason="INSUFFICIENT_FUNDS",
+            metadata={"currency_code": transfer.currency},
+        ) from None
+    if posted.outcome == "reused":
+        assert key is not None
+        raise reused(key.request_id)
+    return None if posted.outcome == "posted" else uuid.UUID(str(posted.result_id))

@@ -4,9 +4,11 @@ Hot statements are built once at module level (UPPER_CASE), so the query-plan te
 EXPLAIN exactly what the service runs. repository_payments holds payments, provider
 events and idempotency keys.
 
-A transfer is written under row locks on all its accounts, taken by one SELECT … ORDER
-BY id FOR UPDATE: every writer locks in id order, so no interleaving deadlocks. The
-transfer, its entries and the accounts' new balances then go in one statement.
+A transfer is posted by the database function post_transfer() (migration 0002) in one
+round trip: it claims the call's idempotency key, locks all the transfer's accounts by
+one SELECT … ORDER BY id FOR UPDATE (every writer locks in id order, so no interleaving
+deadlocks), and writes the transfer, its entries and the new balances computed from the
+locked rows. The accounts are held only while it runs.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Row, and_, any_, bindparam, func, literal_column, select, text
-from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
+from sqlalchemy import Row, and_, bindparam, func, literal_column, select, text
+from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.payments.tables import accounts, ledger_entries, transfers
@@ -68,28 +70,13 @@ class Transfer:
 
 
 @dataclass(frozen=True, slots=True)
-class Entry:
-    account_id: int
-    user_id: uuid.UUID | None
-    side: str
-    effect: str
-    amount: int
-    balance_before: int
-    balance_after: int
-    pending_before: int
-    pending_after: int
-    version: int
+class Key:
+    """An idempotency key as claimed: whose, which, for what, with which parameters."""
 
-
-@dataclass(frozen=True, slots=True)
-class Balance:
-    """An account's new state after a transfer."""
-
-    id: int
-    posted: int
-    pending_debits: int
-    pending_credits: int
-    version: int
+    owner: str
+    request_id: str
+    operation: str
+    digest: str
 
 
 # --- accounts ----------------------------------------------------------------------------
@@ -137,20 +124,6 @@ async def open_account(conn: AsyncConnection, key: AccountKey) -> int:
     return int(found)
 
 
-LOCK_ACCOUNTS = (
-    select(accounts)
-    .where(accounts.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
-    .order_by(accounts.c.id)
-    .with_for_update()
-)
-
-
-async def lock_accounts(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, Record]:
-    """Lock these accounts until the transaction ends, in id order; their rows by id."""
-    result = await conn.execute(LOCK_ACCOUNTS, {"ids": sorted(set(ids))})
-    return {row.id: row for row in result}
-
-
 WALLET = select(accounts).where(
     IS_WALLET,
     accounts.c.user_id == bindparam("user_id", type_=UUID(as_uuid=True)),
@@ -177,47 +150,34 @@ async def wallets(conn: AsyncConnection, user_id: uuid.UUID) -> list[Record]:
 
 # --- writing a transfer ------------------------------------------------------------------
 
-WRITE_TRANSFER = text(
+# post_transfer() (migration 0002): the key claimed, the accounts locked in id order, the
+# transfer, its entries and the new balances written, in one round trip.
+POST_TRANSFER = text(
     """
-    WITH t AS (
-        INSERT INTO transfers (id, type, currency, amount, fee, pending, payer_id, payee_id,
-                               pending_id, refund_of, payment_id, note, created_at)
-        VALUES (:id, :type, :currency, :amount, :fee, :pending, :payer_id, :payee_id,
-                :pending_id, :refund_of, :payment_id, :note, :created_at)
-    ), e AS (
-        INSERT INTO ledger_entries (transfer_id, account_id, user_id, type, side, effect, amount,
-                                    balance_before, balance_after, pending_before,
-                                    pending_after, version, created_at)
-        SELECT :id, u.account_id, u.user_id, :type, u.side, u.effect, u.amount, u.balance_before,
-               u.balance_after, u.pending_before, u.pending_after, u.version, :created_at
-        FROM unnest(CAST(:e_account AS bigint[]), CAST(:e_user AS uuid[]),
-                    CAST(:e_side AS text[]), CAST(:e_effect AS text[]),
-                    CAST(:e_amount AS bigint[]), CAST(:e_balance_before AS bigint[]),
-                    CAST(:e_balance_after AS bigint[]), CAST(:e_pending_before AS bigint[]),
-                    CAST(:e_pending_after AS bigint[]), CAST(:e_version AS bigint[]))
-            AS u(account_id, user_id, side, effect, amount, balance_before, balance_after,
-                 pending_before, pending_after, version)
-    )
-    UPDATE accounts AS a
-    SET posted = b.posted, pending_debits = b.pending_debits,
-        pending_credits = b.pending_credits, version = b.version
-    FROM unnest(CAST(:b_id AS bigint[]), CAST(:b_posted AS bigint[]),
-                CAST(:b_pending_debits AS bigint[]), CAST(:b_pending_credits AS bigint[]),
-                CAST(:b_version AS bigint[]))
-        AS b(id, posted, pending_debits, pending_credits, version)
-    WHERE a.id = b.id
+    SELECT outcome, result_id FROM post_transfer(
+        :owner, :request_id, :operation, :digest, :id, :type, :currency, :amount, :fee,
+        :pending, :payer_id, :payee_id, :pending_id, :refund_of, :payment_id, :note,
+        :created_at, :effect, CAST(:accounts AS bigint[]), CAST(:sides AS text[]),
+        CAST(:amounts AS bigint[]))
     """
 )
+# The name of the CHECK that keeps a wallet's available balance from going below zero.
+WALLET_NOT_NEGATIVE = "wallet_not_negative"
 
 
-async def write_transfer(
+async def post_transfer(
     conn: AsyncConnection,
     transfer: Transfer,
-    entries: Sequence[Entry],
-    balances: Sequence[Balance],
-) -> None:
-    """The transfer, its entries and its accounts' new balances, in one round trip."""
+    effect: str,
+    movements: Sequence[tuple[int, str, int]],
+    key: Key | None,
+) -> Record:
+    """(outcome, result_id) of posting the transfer; see the function for the outcomes."""
     params: dict[str, Any] = {
+        "owner": key.owner if key else None,
+        "request_id": key.request_id if key else None,
+        "operation": key.operation if key else None,
+        "digest": key.digest if key else None,
         "id": transfer.id,
         "type": transfer.type,
         "currency": transfer.currency,
@@ -231,23 +191,12 @@ async def write_transfer(
         "payment_id": transfer.payment_id,
         "note": transfer.note,
         "created_at": transfer.created_at,
-        "e_account": [e.account_id for e in entries],
-        "e_user": [e.user_id for e in entries],
-        "e_side": [e.side for e in entries],
-        "e_effect": [e.effect for e in entries],
-        "e_amount": [e.amount for e in entries],
-        "e_balance_before": [e.balance_before for e in entries],
-        "e_balance_after": [e.balance_after for e in entries],
-        "e_pending_before": [e.pending_before for e in entries],
-        "e_pending_after": [e.pending_after for e in entries],
-        "e_version": [e.version for e in entries],
-        "b_id": [b.id for b in balances],
-        "b_posted": [b.posted for b in balances],
-        "b_pending_debits": [b.pending_debits for b in balances],
-        "b_pending_credits": [b.pending_credits for b in balances],
-        "b_version": [b.version for b in balances],
+        "effect": effect,
+        "accounts": [m[0] for m in movements],
+        "sides": [m[1] for m in movements],
+        "amounts": [m[2] for m in movements],
     }
-    await conn.execute(WRITE_TRANSFER, params)
+    return (await conn.execute(POST_TRANSFER, params)).one()
 
 
 # --- reading transfers -------------------------------------------------------------------

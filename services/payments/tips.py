@@ -3,8 +3,9 @@
 The fee is `tip_fee_basis_points` of the amount rounded down (the recipient keeps a
 fraction of a minor unit). The recipient's status comes from users (cached briefly);
 tipping oneself, a banned or deleted user, or beyond the available balance moves
-nothing. One transaction: the request_id claimed, the three accounts locked in id
-order, the transfer written in one statement.
+nothing. One statement in its own transaction: the request_id claimed, the three
+accounts locked in id order, the transfer written (ledger.write). The recipient is
+checked before, so a retry after they were banned is refused rather than answered.
 """
 
 from __future__ import annotations
@@ -69,22 +70,21 @@ class Tips:
             note=note,
             created_at=moment,
         )
-        params = (str(recipient), amount, currency, note)
-        async with self._deps.db.transaction() as conn:
-            earlier = await idempotency.claim(
-                conn, owner_key(principal), key, "tip", params, transfer.id, moment
+        claim = idempotency.key_of(
+            owner_key(principal), key, "tip", (str(recipient), amount, currency, note)
+        )
+        await self._deps.peers.require_recipient(recipient)
+        async with self._deps.db.connection() as conn:
+            earlier = await ledger.write(
+                conn,
+                transfer,
+                [
+                    Movement(payer_wallet, "debit", amount),
+                    Movement(recipient_wallet, "credit", amount - fee),
+                    Movement(fees, "credit", fee),
+                ],
+                claim,
             )
-            if earlier is None:
-                await self._deps.peers.require_recipient(recipient)
-                await ledger.write(
-                    conn,
-                    transfer,
-                    [
-                        Movement(payer_wallet, "debit", amount),
-                        Movement(recipient_wallet, "credit", amount - fee),
-                        Movement(fees, "credit", fee),
-                    ],
-                )
         if earlier is not None:
             return await self._wallets.transaction(principal, earlier)
         return convert.written(transfer)

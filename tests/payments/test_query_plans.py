@@ -124,8 +124,3 @@ def test_earnings_read_only_the_users_entries(db) -> None:
     found = plan(db, repository.EARNINGS, user_id=user(7))
     assert "ledger_entries_history" in found
     assert "Seq Scan on ledger_entries" not in found
-
-
-def test_a_tip_locks_its_accounts_by_primary_key(db) -> None:
-    found = plan(db, repository.LOCK_ACCOUNTS, ids=[1, 2, 3])
-    assert "accounts_pkey" in found
