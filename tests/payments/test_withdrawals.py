@@ -193,3 +193,21 @@ async def test_a_withdrawal_left_pending_past_the_timeout_is_voided(
     late = await deliver(impatient, sandbox, reply.payment)
     assert late.payment.state == pb.PAYMENT_STATE_FAILED
     assert await available(impatient, alice) == 500
+
+
+async def test_the_reconciler_forgets_keys_only_past_their_retention(
+    payments_server, ledger_db
+) -> None:
+    old, recent = key(), key()
+    for request_id, hours in ((old, 49), (recent, 25)):
+        await ledger_db.rows(
+            "INSERT INTO idempotency_keys VALUES ('retention-test', %s, 'tip', 'd', NULL, "
+            "now() - make_interval(hours => %s))",
+            request_id,
+            hours,
+        )
+    await payments_server.endpoint.servicer.withdrawals.reconcile()
+    kept = await ledger_db.rows(
+        "SELECT request_id FROM idempotency_keys WHERE owner = 'retention-test'"
+    )
+    assert kept == [(recent,)]
