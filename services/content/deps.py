@@ -39,6 +39,8 @@ class Deps:
             client(settings.users_address, "users"),
             client(settings.social_address, "social"),
             settings.activity_wait_seconds,
+            runtime.cache,
+            settings.social_answers_seconds,
         )
         return cls(runtime.db, runtime.cache, runtime, settings, peers)
 

@@ -6,6 +6,11 @@ answer, relations are UNKNOWN and reaction counts unavailable, which the callers
 as documented degraded answers (public posts only, no counts), never as errors. Social
 is also told of new comments, replies and mentions, to notify the users they concern;
 that telling never fails or holds up the write that was already committed.
+
+Social's answers are remembered in Redis for `remember_seconds` (settings
+social_answers_seconds; 0 turns it off), so a hot post read does not ask social each
+time: a new reaction, follow or block shows on content's reads within those seconds.
+Unknown answers (social down) are never remembered.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 import grpc
@@ -21,6 +26,7 @@ import grpc
 from daira.content.v1 import content_pb2 as pb
 from daira.social.v1 import social_pb2, social_pb2_grpc
 from daira.users.v1 import users_pb2, users_pb2_grpc
+from shared.cache import Cache, Tier
 from shared.clients import ServiceClient
 from shared.errors import DomainError, Relayed, Unavailable
 from shared.logs import get_logger
@@ -28,9 +34,13 @@ from shared.logs import get_logger
 log = get_logger("daira.content.peers")
 
 T = TypeVar("T")
+K = TypeVar("K", uuid.UUID, str)
 
 # Social's batch limit (GetRelationships, GetReactionCounts).
 SOCIAL_BATCH = 100
+# Where social's answers are remembered: engagement figures, as the design's tiers go
+# (each entry written with the short remember_seconds, not the tier's day).
+ANSWERS_TIER = Tier.ANALYTICS
 
 
 class Relation(enum.Enum):
@@ -43,10 +53,20 @@ class Relation(enum.Enum):
 
 
 class Peers:
-    def __init__(self, users: ServiceClient, social: ServiceClient, activity_wait: float) -> None:
-        """`activity_wait`: how long `record_activity` holds its caller at most."""
+    def __init__(
+        self,
+        users: ServiceClient,
+        social: ServiceClient,
+        activity_wait: float,
+        cache: Cache,
+        remember_seconds: int,
+    ) -> None:
+        """`activity_wait`: how long `record_activity` holds its caller at most;
+        `remember_seconds`: how long social's answers are reused."""
         self._users = users
         self._social = social
+        self._cache = cache
+        self._remember_seconds = remember_seconds
         self._user_stub = users.stub(users_pb2_grpc.UserServiceStub)
         self._social_stub = social.stub(social_pb2_grpc.SocialServiceStub)
         self._activity_wait = activity_wait
@@ -95,44 +115,80 @@ class Peers:
     async def relations(
         self, viewer: uuid.UUID, authors: Iterable[uuid.UUID]
     ) -> dict[uuid.UUID, Relation]:
-        """How each author relates to the viewer; every one UNKNOWN if social cannot answer."""
-        wanted = list(dict.fromkeys(authors))
-        found: dict[uuid.UUID, Relation] = {}
-        try:
-            for chunk in _batches(wanted):
-                request = social_pb2.GetRelationshipsRequest(
-                    viewer_id=str(viewer), user_ids=[str(author) for author in chunk]
-                )
-                reply = await self._social.call(
-                    self._social_stub.GetRelationships, request, idempotent=True
-                )
-                found.update((uuid.UUID(r.user_id), _relation(r)) for r in reply.relationships)
-        except DomainError as exc:
-            log.warning("relations unknown: social did not answer", error=exc.message)
-            return dict.fromkeys(wanted, Relation.UNKNOWN)
-        return found
+        """How each author relates to the viewer; UNKNOWN where social cannot answer."""
+
+        async def ask(chunk: Sequence[uuid.UUID]) -> dict[uuid.UUID, bytes]:
+            request = social_pb2.GetRelationshipsRequest(
+                viewer_id=str(viewer), user_ids=[str(author) for author in chunk]
+            )
+            reply = await self._social.call(
+                self._social_stub.GetRelationships, request, idempotent=True
+            )
+            return {uuid.UUID(r.user_id): _relation(r).value.encode() for r in reply.relationships}
+
+        answers = await self._answers(
+            {author: f"relation:{viewer}:{author}" for author in authors}, ask, "relations"
+        )
+        return {
+            author: Relation.UNKNOWN if answer is None else Relation(answer.decode())
+            for author, answer in answers.items()
+        }
 
     async def reactions(self, post_ids: Iterable[str]) -> dict[str, pb.ReactionCounts]:
-        """Reaction counts per post (canonical ids); every one unavailable if social cannot
-        answer."""
-        wanted = list(dict.fromkeys(post_ids))
-        found: dict[str, pb.ReactionCounts] = {}
+        """Reaction counts per post (canonical ids); unavailable where social cannot answer."""
+
+        async def ask(chunk: Sequence[str]) -> dict[str, bytes]:
+            targets = [social_pb2.Target(kind=social_pb2.TARGET_KIND_POST, id=p) for p in chunk]
+            reply = await self._social.call(
+                self._social_stub.GetReactionCounts,
+                social_pb2.GetReactionCountsRequest(targets=targets),
+                idempotent=True,
+            )
+            return {
+                c.target.id: pb.ReactionCounts(counts=c.counts, available=True).SerializeToString()
+                for c in reply.counts
+            }
+
+        answers = await self._answers(
+            {post_id: f"reactions:{post_id}" for post_id in post_ids}, ask, "reaction counts"
+        )
+        return {
+            post_id: pb.ReactionCounts(available=False)
+            if answer is None
+            else pb.ReactionCounts.FromString(answer)
+            for post_id, answer in answers.items()
+        }
+
+    async def _answers(
+        self,
+        keys: Mapping[K, str],
+        ask: Callable[[Sequence[K]], Awaitable[dict[K, bytes]]],
+        what: str,
+    ) -> dict[K, bytes | None]:
+        """Social's answer for each of `keys`, remembered or asked for (one call per
+        SOCIAL_BATCH); None for all it was asked and could not answer."""
+        remembered: dict[str, bytes] = {}
+        if self._remember_seconds > 0:
+            remembered = await self._cache.get_many(ANSWERS_TIER, keys.values())
+        found: dict[K, bytes | None] = {
+            item: remembered[key] for item, key in keys.items() if key in remembered
+        }
+        missing = [item for item in keys if item not in found]
+        fresh: dict[K, bytes] = {}
         try:
-            for chunk in _batches(wanted):
-                targets = [social_pb2.Target(kind=social_pb2.TARGET_KIND_POST, id=p) for p in chunk]
-                reply = await self._social.call(
-                    self._social_stub.GetReactionCounts,
-                    social_pb2.GetReactionCountsRequest(targets=targets),
-                    idempotent=True,
-                )
-                found.update(
-                    (c.target.id, pb.ReactionCounts(counts=c.counts, available=True))
-                    for c in reply.counts
-                )
+            for chunk in _batches(missing):
+                fresh.update(await ask(chunk))
         except DomainError as exc:
-            log.warning("reaction counts unavailable: social did not answer", error=exc.message)
-            return {post_id: pb.ReactionCounts(available=False) for post_id in wanted}
-        return found
+            log.warning(f"{what} unknown: social did not answer", error=exc.message)
+            return {item: found.get(item) for item in keys}
+        if fresh and self._remember_seconds > 0:
+            await self._cache.set_many(
+                ANSWERS_TIER,
+                {keys[item]: answer for item, answer in fresh.items()},
+                ttl_seconds=self._remember_seconds,
+            )
+        found.update(fresh)
+        return {item: found.get(item) for item in keys}
 
     async def record_activity(self, activities: Sequence[social_pb2.RecordActivityRequest]) -> None:
         """Tell social of comments, replies and mentions already committed.

@@ -78,6 +78,9 @@ def content_settings(database_url: str, redis_url: str, users_address: str) -> C
         auth_secret=SECRET,
         users_address=users_address,
         social_address=SOCIAL_ADDRESS,
+        # Every read asks social afresh, so a test sees a reaction or block at once
+        # (remembering is tested on its own, in tests/social/test_content_with_social.py).
+        social_answers_seconds=0,
     )
 
 

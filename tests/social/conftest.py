@@ -149,13 +149,22 @@ def reserved_port() -> Iterator[int]:
 
 @asynccontextmanager
 async def content_and_social(
-    content_db_url: str, social_db_url: str, redis_url: str, users_address: str
+    content_db_url: str,
+    social_db_url: str,
+    redis_url: str,
+    users_address: str,
+    **content_overrides: Any,
 ) -> AsyncIterator[tuple[RunningServer, RunningServer]]:
-    """Content and social in-process, SERVING, each calling the other (and users)."""
+    """Content and social in-process, SERVING, each calling the other (and users); content
+    with these `content_overrides` of its settings."""
     with reserved_port() as port:
         async with (
             content_service(
-                content_db_url, redis_url, users_address, social_address=f"127.0.0.1:{port}"
+                content_db_url,
+                redis_url,
+                users_address,
+                social_address=f"127.0.0.1:{port}",
+                **content_overrides,
             ) as content,
             social_service(
                 social_db_url, redis_url, users_address, f"127.0.0.1:{content.port}", port=port

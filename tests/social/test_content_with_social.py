@@ -4,17 +4,21 @@ notifications of comments, replies and mentions; with social stopped, writes sti
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 import pytest
 
 from daira.content.v1 import content_pb2, content_pb2_grpc
 from daira.social.v1 import social_pb2 as pb
+from daira.social.v1 import social_pb2_grpc
 from shared import metrics
 
 from .conftest import (
+    content_and_social,
     content_service,
     create_comment,
     create_post,
@@ -37,6 +41,8 @@ COMMENT, REPLY, MENTION = (
 )
 # A write must not wait out a downstream timeout to learn that social is down.
 FAST_WRITE_SECONDS = 1.0
+# How long the `remembering` content reuses social's answers.
+REMEMBER_SECONDS = 1
 
 
 def counted(counts: content_pb2.ReactionCounts) -> dict[str, int]:
@@ -126,6 +132,50 @@ async def test_a_page_of_posts_asks_social_once_for_counts_and_once_for_relation
     assert listed == [p.id for p in reversed(posts)]
     assert calls_to_social("GetReactionCounts") - counts == 1
     assert calls_to_social("GetRelationships") - relations == 1
+
+
+@pytest.fixture
+async def remembering(
+    content_db_url, social_db_url, redis_url, users_server
+) -> AsyncIterator[tuple[content_pb2_grpc.ContentServiceStub, Any]]:
+    """Content reusing social's answers for a second, and its social."""
+    async with content_and_social(
+        content_db_url,
+        social_db_url,
+        redis_url,
+        f"127.0.0.1:{users_server.port}",
+        social_answers_seconds=REMEMBER_SECONDS,
+    ) as (content, social):
+        content_channel, social_channel = open_channel(content.port), open_channel(social.port)
+        yield (
+            content_pb2_grpc.ContentServiceStub(content_channel),
+            social_pb2_grpc.SocialServiceStub(social_channel),
+        )
+        await content_channel.close()
+        await social_channel.close()
+
+
+async def test_remembered_answers_spare_social_the_next_read(remembering, alice, bob):
+    content, _ = remembering
+    post = await create_post(content, alice)
+    await get_post(content, bob, post.id)
+    counts, relations = calls_to_social("GetReactionCounts"), calls_to_social("GetRelationships")
+
+    await get_post(content, bob, post.id)
+
+    assert calls_to_social("GetReactionCounts") == counts
+    assert calls_to_social("GetRelationships") == relations
+
+
+async def test_a_new_reaction_shows_once_the_remembered_count_expires(remembering, alice, bob):
+    content, social = remembering
+    post = await create_post(content, alice)
+    assert counted((await get_post(content, bob, post.id)).reactions) == {}
+    await react(social, bob, post_target(post.id), pb.REACTION_KIND_LIKE)
+
+    await asyncio.sleep(REMEMBER_SECONDS + 0.2)
+
+    assert counted((await get_post(content, bob, post.id)).reactions) == {"LIKE": 1}
 
 
 # --- notifications -----------------------------------------------------------------------
