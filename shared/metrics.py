@@ -25,6 +25,34 @@ POOL_CONNECTIONS = Gauge(
     "daira_db_pool_connections", "Database pool connections by state", ["state"]
 )
 
+OUTBOX_BACKLOG = Gauge(
+    "daira_outbox_backlog", "Outbox events not yet published (counted up to 10,000)", ["service"]
+)
+OUTBOX_PUBLISH_LAG = Histogram(
+    "daira_outbox_publish_lag_seconds",
+    "From an event's recording in the outbox to its publication in Redis",
+    ["service"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+CONSUMER_LAG = Gauge(
+    "daira_events_consumer_lag_seconds",
+    "Age of the oldest stream entry the group has not acknowledged (0: caught up)",
+    ["stream", "group"],
+)
+CONSUMER_PENDING = Gauge(
+    "daira_events_consumer_pending",
+    "Entries delivered to the group and not yet acknowledged",
+    ["stream", "group"],
+)
+EVENTS_HANDLED = Counter(
+    "daira_events_handled_total",
+    "Deliveries by outcome (handled, duplicate, failed)",
+    ["stream", "group", "outcome"],
+)
+DEAD_LETTERS = Counter(
+    "daira_events_dead_letters_total", "Events moved to the dead-letter stream", ["stream", "group"]
+)
+
 
 def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
     """Expose /metrics; port 0 leaves it off."""

@@ -1,0 +1,351 @@
+"""Consumers of domain events: a Redis consumer group per handler, at-least-once delivery,
+an effect at most once per event, retries with backoff, dead letters.
+
+Exactly-once effect: the handler runs inside a database transaction that first inserts
+the event's id into `processed_events` for the group; if the id is already there the event
+was handled before, and it is only acknowledged. The entry is acknowledged (XACK) after
+the commit, so a crash in between re-delivers an event whose effect is already committed,
+and the re-delivery is skipped. Handlers must keep every effect in that transaction.
+
+Failures: a failed entry stays pending and is delivered again once it has been idle for
+`backoff_seconds * 2 ** (deliveries - 1)` (capped at `backoff_max_seconds`), counting
+attempts by the entry's delivery count in Redis, so a restart keeps the count; the failure
+of attempt `max_attempts` moves the entry to `<stream>:dead` (`shared.deadletters`). An
+envelope that does not parse dies at once. A failure that is the database connection
+itself (an outage, not the event's fault) gives its attempt back and pauses the consumer.
+
+A dead consumer's pending entries are taken over by a live one of its group once they have
+been idle `claim_idle_seconds` (XAUTOCLAIM, keeping their delivery count), then retried as
+its own; that threshold exceeds the longest backoff, so a live consumer keeps its own
+retries. Order: one consumer handles its entries one at a time in stream order, but a
+retry, a takeover or several consumers in a group can reorder events, so handlers must not
+rely on order (compare versions or timestamps where it matters).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from google.protobuf.message import DecodeError
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+from sqlalchemy import Column, DateTime, MetaData, Table, Text, and_, delete, func, literal
+from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from daira.events.v1 import events_pb2
+from shared import metrics
+from shared.background import BackgroundLoop
+from shared.db import Database
+from shared.deadletters import bury
+from shared.logs import get_logger
+
+log = get_logger("daira.consumers")
+
+Handler = Callable[[AsyncConnection, events_pb2.Event], Awaitable[None]]
+
+metadata = MetaData()
+
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("consumer_group", Text, primary_key=True),
+    Column("event_id", UUID(as_uuid=True), primary_key=True),
+    Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+PROCESSED_EVENTS_DDL = """
+CREATE TABLE processed_events (
+    consumer_group text NOT NULL,
+    event_id uuid NOT NULL,
+    processed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer_group, event_id)
+);
+"""
+
+
+def create_processed_events_table() -> None:
+    """Called from the Alembic migration of a service that consumes events."""
+    from alembic import op
+
+    op.execute(PROCESSED_EVENTS_DDL)
+
+
+def drop_processed_events_table() -> None:
+    from alembic import op
+
+    op.execute("DROP TABLE processed_events")
+
+
+def _uuid7_floor(unix_seconds: float) -> uuid.UUID:
+    """The smallest UUIDv7 of that instant: event ids below it were made before it."""
+    return uuid.UUID(int=int(unix_seconds * 1000) << 80)
+
+
+def _is_outage(exc: BaseException) -> bool:
+    """The database could not be reached: not a failure of the event being handled."""
+    return isinstance(exc, PoolTimeout | OSError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+
+
+class Consumer(BackgroundLoop):
+    def __init__(
+        self,
+        db: Database,
+        redis: Redis,
+        stream: str,
+        group: str,
+        handler: Handler,
+        *,
+        name: str | None = None,
+        batch_size: int = 50,
+        block_seconds: float = 0.2,
+        max_attempts: int = 5,
+        backoff_seconds: float = 0.5,
+        backoff_max_seconds: float = 30.0,
+        claim_idle_seconds: float = 60.0,
+        retry_seconds: float = 1.0,
+        retention_seconds: float = 7 * 86400.0,
+        prune_seconds: float = 300.0,
+        stop_seconds: float = 5.0,
+    ) -> None:
+        """`block_seconds`: how long one read waits for new entries; keep it below the
+        Redis client's socket timeout (0.5 s in the runtime). `retention_seconds`: how
+        long handled ids are kept, so how old a duplicate can be and still be skipped."""
+        super().__init__(stop_seconds)
+        if claim_idle_seconds <= backoff_max_seconds:
+            raise ValueError("claim_idle_seconds must exceed backoff_max_seconds")
+        self._db = db
+        self._redis = redis
+        self.stream = stream
+        self.group = group
+        self._handler = handler
+        self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self._batch_size = batch_size
+        self._block_ms = int(block_seconds * 1000)
+        self._max_attempts = max_attempts
+        self._backoff_ms = backoff_seconds * 1000
+        self._backoff_max_ms = backoff_max_seconds * 1000
+        self._claim_idle_ms = int(claim_idle_seconds * 1000)
+        self._retry_seconds = retry_seconds
+        self._retention_seconds = retention_seconds
+        self._prune_seconds = prune_seconds
+        self._pruned_at = 0.0
+        self._retry_from = "-"
+        self._outcomes = {
+            outcome: metrics.EVENTS_HANDLED.labels(stream, group, outcome)
+            for outcome in ("handled", "duplicate", "failed")
+        }
+
+    async def _run(self) -> None:
+        """Until closed, which stops it after the event in hand; entries it has not
+        acknowledged are taken over by another consumer of the group."""
+        while not self.stopping:
+            try:
+                await self._ensure_group()
+                while not self.stopping:
+                    await self._round()
+            except Exception as exc:
+                log.warning(
+                    "event consumer interrupted; retrying",
+                    stream=self.stream,
+                    group=self.group,
+                    error=repr(exc),
+                )
+            await self.pause(self._retry_seconds)
+
+    async def _ensure_group(self) -> None:
+        """From the stream's start, so events published before the group existed count."""
+        try:
+            await self._redis.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def _round(self) -> None:
+        await self._take_over_abandoned()
+        await self._retry_due()
+        reply: Any = await self._redis.xreadgroup(
+            self.group,
+            self.name,
+            {self.stream: ">"},
+            count=self._batch_size,
+            block=self._block_ms,
+        )
+        for _stream, entries in reply or []:
+            for entry_id, fields in entries:
+                if self.stopping:
+                    return
+                await self._deliver(entry_id, fields, attempt=1)
+        await self._observe()
+        await self._prune()
+
+    async def _take_over_abandoned(self) -> None:
+        """Entries of consumers idle past the threshold become this consumer's, their
+        delivery counts unchanged, to be retried by `_retry_due`."""
+        reply = await self._redis.xautoclaim(
+            self.stream,
+            self.group,
+            self.name,
+            min_idle_time=self._claim_idle_ms,
+            start_id="0-0",
+            count=self._batch_size,
+            justid=True,
+        )
+        # A scan from the start each round: it stops at `count` claimed entries, and
+        # a group's pending list is short when its consumers keep up.
+        if reply:
+            log.info("took over abandoned events", stream=self.stream, count=len(reply))
+
+    def _backoff(self, deliveries: int) -> float:
+        return min(self._backoff_ms * 2 ** (deliveries - 1), self._backoff_max_ms)
+
+    async def _retry_due(self) -> None:
+        pending: list[Any] = await self._redis.xpending_range(
+            self.stream,
+            self.group,
+            min=self._retry_from,
+            max="+",
+            count=self._batch_size,
+            consumername=self.name,
+            idle=int(self._backoff_ms),
+        )
+        full_page = len(pending) == self._batch_size
+        self._retry_from = f"({pending[-1]['message_id'].decode()}" if full_page else "-"
+        due = {
+            p["message_id"]: p["times_delivered"]
+            for p in pending
+            if p["time_since_delivered"] >= self._backoff(p["times_delivered"])
+        }
+        if not due:
+            return
+        claimed: Any = await self._redis.xclaim(
+            self.stream,
+            self.group,
+            self.name,
+            min_idle_time=int(self._backoff_ms),
+            message_ids=list(due),
+        )
+        for entry_id, fields in claimed:
+            if self.stopping:
+                return
+            if entry_id is not None and fields is not None:
+                await self._deliver(entry_id, fields, attempt=due[entry_id] + 1)
+
+    async def _deliver(self, entry_id: bytes, fields: dict[bytes, bytes], attempt: int) -> None:
+        envelope = fields.get(b"event", b"")
+        if attempt > self._max_attempts:
+            # Its earlier deliveries never finished: a consumer died on it each time.
+            await self._bury(entry_id, envelope, f"delivered {attempt} times", attempt)
+            return
+        try:
+            event = events_pb2.Event.FromString(envelope)
+            event_id = uuid.UUID(event.id)
+        except (DecodeError, ValueError) as exc:
+            await self._bury(entry_id, envelope, f"not a daira.events.v1.Event: {exc}", attempt)
+            return
+        try:
+            outcome = await self._handle(event_id, event)
+        except Exception as exc:
+            if _is_outage(exc):
+                # Give the attempt back, then let `_run` pause before the next round.
+                await self._redis.xclaim(
+                    self.stream,
+                    self.group,
+                    self.name,
+                    min_idle_time=0,
+                    message_ids=[entry_id],
+                    retrycount=attempt - 1,
+                    justid=True,
+                )
+                raise
+            self._outcomes["failed"].inc()
+            log.warning(
+                "event handler failed",
+                stream=self.stream,
+                group=self.group,
+                event_id=event.id,
+                attempt=attempt,
+                error=repr(exc),
+            )
+            if attempt >= self._max_attempts:
+                await self._bury(entry_id, envelope, repr(exc), attempt)
+            return
+        self._outcomes[outcome].inc()
+        await self._redis.xack(self.stream, self.group, entry_id)
+
+    async def _handle(self, event_id: uuid.UUID, event: events_pb2.Event) -> str:
+        async with self._db.transaction() as conn:
+            first = await conn.scalar(
+                insert(processed_events)
+                .values(consumer_group=self.group, event_id=event_id)
+                .on_conflict_do_nothing()
+                .returning(literal(True))
+            )
+            if first is None:
+                return "duplicate"
+            await self._handler(conn, event)
+        return "handled"
+
+    async def _bury(self, entry_id: bytes, envelope: bytes, error: str, attempts: int) -> None:
+        log.error(
+            "event moved to the dead-letter stream",
+            stream=self.stream,
+            group=self.group,
+            entry_id=entry_id.decode(),
+            error=error,
+        )
+        await bury(
+            self._redis,
+            self.stream,
+            self.group,
+            entry_id.decode(),
+            envelope,
+            error=error,
+            attempts=attempts,
+        )
+
+    async def _observe(self) -> None:
+        """Pending entries, and the age of the oldest entry not yet acknowledged."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.xpending(self.stream, self.group)
+            pipe.xinfo_groups(self.stream)
+            pipe.time()
+            summary, groups, (seconds, micros) = await pipe.execute()
+        metrics.CONSUMER_PENDING.labels(self.stream, self.group).set(summary["pending"])
+        oldest: list[bytes] = [summary["min"]] if summary["min"] else []
+        delivered = next(
+            (g["last-delivered-id"] for g in groups if g["name"] == self.group.encode()), None
+        )
+        if delivered is not None:
+            upcoming: Any = await self._redis.xrange(
+                self.stream, min=f"({delivered.decode()}", count=1
+            )
+            oldest.extend(entry_id for entry_id, _ in upcoming)
+        now_ms = seconds * 1000 + micros // 1000
+        ages = [now_ms - int(entry_id.split(b"-")[0]) for entry_id in oldest]
+        lag = max(max(ages, default=0), 0) / 1000
+        metrics.CONSUMER_LAG.labels(self.stream, self.group).set(lag)
+
+    async def _prune(self) -> None:
+        if time.monotonic() - self._pruned_at < self._prune_seconds:
+            return
+        self._pruned_at = time.monotonic()
+        floor = _uuid7_floor(time.time() - self._retention_seconds)
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                delete(processed_events).where(
+                    and_(
+                        processed_events.c.consumer_group == self.group,
+                        processed_events.c.event_id < floor,
+                    )
+                )
+            )
