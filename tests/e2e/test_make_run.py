@@ -201,3 +201,23 @@ def test_the_demo_graph_is_seeded_with_requests_to_the_locked_account(
         )
     )["stats"]
     assert int(stats[0]["followers_count"]) >= 2
+
+
+def test_grpcurl_lists_the_payments_service_beside_users(platform: dict[str, str]) -> None:
+    listed = grpcurl(platform["payments"], "list").split()
+    assert "daira.payments.v1.PaymentsService" in listed
+
+
+def test_a_demo_wallet_is_funded_by_the_seed(platform: dict[str, str]) -> None:
+    demo = _login(platform["users"], "demo03", "demo-password-1")
+    wallet = json.loads(
+        grpcurl(
+            platform["payments"],
+            "-H",
+            f"authorization: Bearer {demo.access_token}",
+            "daira.payments.v1.PaymentsService/GetWallet",
+            data={"currency_code": "USD"},
+        )
+    )["wallet"]
+    assert wallet["user_id"] == demo.user.id
+    assert int(wallet["available_balance"]) > 0
