@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from shared import logs, metrics
 from shared.auth import Access, TokenService
 from shared.cache import Cache
+from shared.clients import ServiceClient
 from shared.config import ServiceSettings, T, load_settings
 from shared.db import Database
 from shared.pipeline import RequestPipeline
@@ -39,6 +40,12 @@ class Runtime:
     redis: Redis
     cache: Cache
     tokens: TokenService
+
+    def client(self, service: str) -> ServiceClient:
+        """A client of another service, at the address its settings name (`<service>_address`),
+        calling as this service with its service token."""
+        address = getattr(self.settings, f"{service}_address")
+        return ServiceClient(address, name=service, caller=self.spec.name, tokens=self.tokens)
 
 
 @dataclass(frozen=True)

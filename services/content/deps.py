@@ -11,7 +11,6 @@ from services.content.peers import Peers, Relation
 from services.content.settings import ContentSettings
 from shared.auth import Principal, Role
 from shared.cache import Cache, Tier
-from shared.clients import ServiceClient
 from shared.db import Database
 from shared.errors import PermissionDenied
 from shared.server import Runtime
@@ -30,14 +29,9 @@ class Deps:
         settings = runtime.settings
         assert isinstance(settings, ContentSettings)
 
-        def client(address: str, name: str) -> ServiceClient:
-            return ServiceClient(
-                address, name=name, caller=runtime.spec.name, tokens=runtime.tokens
-            )
-
         peers = Peers(
-            client(settings.users_address, "users"),
-            client(settings.social_address, "social"),
+            runtime.client("users"),
+            runtime.client("social"),
             settings.activity_wait_seconds,
             runtime.cache,
             settings.social_answers_seconds,

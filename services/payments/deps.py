@@ -16,7 +16,6 @@ from services.payments.providers.sandbox import Sandbox
 from services.payments.repository import AccountKey
 from services.payments.settings import PaymentsSettings
 from shared.auth import Principal, Role
-from shared.clients import ServiceClient
 from shared.db import Database
 from shared.errors import PermissionDenied
 from shared.server import Runtime
@@ -61,9 +60,7 @@ class Deps:
     def from_runtime(cls, runtime: Runtime) -> Deps:
         settings = runtime.settings
         assert isinstance(settings, PaymentsSettings)
-        users = ServiceClient(
-            settings.users_address, name="users", caller=runtime.spec.name, tokens=runtime.tokens
-        )
+        users = runtime.client("users")
         sandbox = Sandbox(settings)
         providers: dict[str, Provider] = {
             name: ExternalProvider(name, settings) for name in REQUIRED

@@ -14,7 +14,6 @@ import asyncio
 import uuid
 
 from daira.payments.v1 import payments_pb2 as pb
-from daira.users.v1 import users_pb2, users_pb2_grpc
 from services.payments import SPEC
 from services.payments.deposits import Deposits
 from services.payments.deps import Deps
@@ -22,11 +21,11 @@ from services.payments.events import Events
 from services.payments.settings import PaymentsSettings
 from services.payments.tips import Tips
 from services.payments.wallets import Wallets
+from shared import seeding
 from shared.auth import Principal, Role
-from shared.clients import ServiceClient
 from shared.config import load_settings
 from shared.errors import DomainError
-from shared.server import Runtime, build_runtime
+from shared.server import build_runtime
 
 DEMO = [f"demo{n:02d}" for n in range(1, 21)]
 DEPOSIT = 50_00  # USD 50.00 each
@@ -51,7 +50,7 @@ async def seed(settings: PaymentsSettings) -> str:
     deps = Deps.from_runtime(runtime)
     try:
         try:
-            ids = await _user_ids(runtime)
+            ids = await seeding.user_ids(runtime, DEMO)
         except DomainError as exc:
             return f"users service not reachable ({exc.message}): demo money skipped"
         deposits, events = Deposits(deps), Events(deps)
@@ -77,22 +76,6 @@ async def seed(settings: PaymentsSettings) -> str:
         await deps.close()
         await runtime.db.dispose()
         await runtime.redis.aclose()
-
-
-async def _user_ids(runtime: Runtime) -> dict[str, uuid.UUID]:
-    settings = runtime.settings
-    async with ServiceClient(
-        settings.users_address, name="users", caller=SPEC.name, tokens=runtime.tokens
-    ) as users:
-        stub = users.stub(users_pb2_grpc.UserServiceStub)
-        reply = await users.call(
-            stub.LookupUsers, users_pb2.LookupUsersRequest(usernames=DEMO), idempotent=True
-        )
-    found = {user.username: uuid.UUID(user.id) for user in reply.users}
-    missing = sorted(set(DEMO) - set(found))
-    if missing:
-        raise DomainError(f"no demo accounts {', '.join(missing)} yet")
-    return found
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from services.social.peers import Peers
 from services.social.settings import SocialSettings
 from shared.auth import Principal, Role
-from shared.clients import ServiceClient
 from shared.db import Database
 from shared.errors import InvalidArgument, PermissionDenied
 from shared.server import Runtime
@@ -27,16 +26,7 @@ class Deps:
     def from_runtime(cls, runtime: Runtime) -> Deps:
         settings = runtime.settings
         assert isinstance(settings, SocialSettings)
-
-        def client(address: str, name: str) -> ServiceClient:
-            return ServiceClient(
-                address, name=name, caller=runtime.spec.name, tokens=runtime.tokens
-            )
-
-        peers = Peers(
-            client(settings.users_address, "users"), client(settings.content_address, "content")
-        )
-        return cls(runtime.db, settings, peers)
+        return cls(runtime.db, settings, Peers(runtime.client("users"), runtime.client("content")))
 
     def slot(self) -> int:
         """A counter slot for one write (see repository: striped counters)."""

@@ -15,15 +15,14 @@ import asyncio
 import uuid
 
 from daira.content.v1 import content_pb2, content_pb2_grpc
-from daira.users.v1 import users_pb2, users_pb2_grpc
 from services.social import SPEC
 from services.social.blocks import Blocks
 from services.social.deps import Deps
 from services.social.follows import Follows
 from services.social.reactions import Reactions
 from services.social.settings import SocialSettings
+from shared import seeding
 from shared.auth import Principal, Role
-from shared.clients import ServiceClient
 from shared.config import load_settings
 from shared.errors import DomainError
 from shared.server import Runtime, build_runtime
@@ -51,7 +50,7 @@ async def seed(settings: SocialSettings) -> str:
     deps = Deps.from_runtime(runtime)
     try:
         try:
-            ids = await _user_ids(runtime)
+            ids = await seeding.user_ids(runtime, DEMO)
         except DomainError as exc:
             return f"users service not reachable ({exc.message}): demo graph skipped"
         follows, blocks = Follows(deps), Blocks(deps)
@@ -74,30 +73,11 @@ async def seed(settings: SocialSettings) -> str:
         await runtime.redis.aclose()
 
 
-async def _user_ids(runtime: Runtime) -> dict[str, uuid.UUID]:
-    settings = runtime.settings
-    async with ServiceClient(
-        settings.users_address, name="users", caller=SPEC.name, tokens=runtime.tokens
-    ) as users:
-        stub = users.stub(users_pb2_grpc.UserServiceStub)
-        reply = await users.call(
-            stub.LookupUsers, users_pb2.LookupUsersRequest(usernames=DEMO), idempotent=True
-        )
-    found = {user.username: uuid.UUID(user.id) for user in reply.users}
-    missing = sorted(set(DEMO) - set(found))
-    if missing:
-        raise DomainError(f"no demo accounts {', '.join(missing)} yet")
-    return found
-
-
 async def _react(runtime: Runtime, deps: Deps, ids: dict[str, uuid.UUID]) -> int:
     """Each demo user reacts to the next one's newest post, as that user sees it."""
     reactions = Reactions(deps)
     reacted = 0
-    settings = runtime.settings
-    async with ServiceClient(
-        settings.content_address, name="content", caller=SPEC.name, tokens=runtime.tokens
-    ) as content:
+    async with runtime.client("content") as content:
         stub = content.stub(content_pb2_grpc.ContentServiceStub)
         for n, name in enumerate(DEMO):
             reader, author = ids[name], ids[DEMO[(n + 1) % 20]]
