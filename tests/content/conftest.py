@@ -32,12 +32,13 @@ from tests import harness
 from tests.users.conftest import (
     SECRET,
     Account,
-    Accounts,
     Metadata,
+    accounts,
     admin,
     alice,
     bearer,
     bob,
+    carol,
     libpq_url,
     moderator,
     no_call_answers_unknown_or_internal,
@@ -47,14 +48,17 @@ from tests.users.conftest import (
     tokens,
     users_db_url,
     users_server,
+    users_stub,
 )
 
 # The users harness's fixtures and report hook, registered here too by being imported.
 __all__ = [
     "SECRET",
+    "accounts",
     "admin",
     "alice",
     "bob",
+    "carol",
     "moderator",
     "no_call_answers_unknown_or_internal",
     "pytest_runtest_makereport",
@@ -62,6 +66,7 @@ __all__ = [
     "tokens",
     "users_db_url",
     "users_server",
+    "users_stub",
 ]
 
 DB_PASSWORD = "content-test-password"
@@ -120,23 +125,6 @@ async def stub(
     channel = open_channel(content_server.port)
     yield content_pb2_grpc.ContentServiceStub(channel)
     await channel.close()
-
-
-@pytest.fixture(scope="session")
-async def users_stub(users_server: RunningServer) -> AsyncIterator[users_pb2_grpc.UserServiceStub]:
-    channel = open_channel(users_server.port)
-    yield users_pb2_grpc.UserServiceStub(channel)
-    await channel.close()
-
-
-@pytest.fixture(scope="session")
-def accounts(users_stub: users_pb2_grpc.UserServiceStub, users_db_url: str) -> Accounts:
-    return Accounts(users_stub, users_db_url)
-
-
-@pytest.fixture
-async def carol(accounts: Accounts) -> Account:
-    return await accounts.create()
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,6 @@ import pytest
 
 from daira.payments.v1 import payments_pb2 as pb
 from daira.payments.v1 import payments_pb2_grpc
-from daira.users.v1 import users_pb2_grpc
 from services.payments import SPEC
 from services.payments.api import build
 from services.payments.providers import SUCCEEDED
@@ -33,12 +32,13 @@ from tests import harness
 from tests.users.conftest import (
     SECRET,
     Account,
-    Accounts,
     Metadata,
+    accounts,
     admin,
     alice,
     bearer,
     bob,
+    carol,
     libpq_url,
     no_call_answers_unknown_or_internal,
     open_channel,
@@ -47,21 +47,25 @@ from tests.users.conftest import (
     tokens,
     users_db_url,
     users_server,
+    users_stub,
 )
 
 __all__ = [
     "Account",
     "Metadata",
+    "accounts",
     "admin",
     "alice",
     "bearer",
     "bob",
+    "carol",
     "no_call_answers_unknown_or_internal",
     "pytest_runtest_makereport",
     "rejected",
     "tokens",
     "users_db_url",
     "users_server",
+    "users_stub",
 ]
 
 DB_PASSWORD = "payments-test-password"
@@ -115,23 +119,6 @@ async def stub(
 def sandbox(settings: PaymentsSettings) -> Sandbox:
     """The simulator's signing side, with the service's sandbox secret."""
     return Sandbox(settings)
-
-
-@pytest.fixture(scope="session")
-async def users_stub(users_server: RunningServer) -> AsyncIterator[users_pb2_grpc.UserServiceStub]:
-    channel = open_channel(users_server.port)
-    yield users_pb2_grpc.UserServiceStub(channel)
-    await channel.close()
-
-
-@pytest.fixture(scope="session")
-def accounts(users_stub: users_pb2_grpc.UserServiceStub, users_db_url: str) -> Accounts:
-    return Accounts(users_stub, users_db_url)
-
-
-@pytest.fixture
-async def carol(accounts: Accounts) -> Account:
-    return await accounts.create()
 
 
 class Sql:

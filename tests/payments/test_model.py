@@ -27,8 +27,9 @@ from daira.payments.v1 import payments_pb2_grpc
 from services.payments.providers import FAILED, SUCCEEDED
 from services.payments.providers.sandbox import Sandbox
 from shared.server import RunningServer
+from tests.users.conftest import Accounts
 
-from .conftest import FEE_BASIS_POINTS, Account, Accounts, libpq_url
+from .conftest import FEE_BASIS_POINTS, Account, libpq_url
 
 USERS = 3
 OK = grpc.StatusCode.OK

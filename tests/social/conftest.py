@@ -48,12 +48,13 @@ from tests.content.conftest import (
 from tests.users.conftest import (
     SECRET,
     Account,
-    Accounts,
     Metadata,
+    accounts,
     admin,
     alice,
     bearer,
     bob,
+    carol,
     moderator,
     no_call_answers_unknown_or_internal,
     open_channel,
@@ -62,15 +63,18 @@ from tests.users.conftest import (
     tokens,
     users_db_url,
     users_server,
+    users_stub,
 )
 
 # The users harness's fixtures and report hook, registered here too by being imported;
 # the content harness's helpers, for the tests to import from here.
 __all__ = [
     "SECRET",
+    "accounts",
     "admin",
     "alice",
     "bob",
+    "carol",
     "create_comment",
     "create_post",
     "create_video",
@@ -84,6 +88,7 @@ __all__ = [
     "user_post_ids",
     "users_db_url",
     "users_server",
+    "users_stub",
 ]
 
 DB_PASSWORD = "social-test-password"
@@ -208,23 +213,6 @@ async def content_stub(
     channel = open_channel(content_server.port)
     yield content_pb2_grpc.ContentServiceStub(channel)
     await channel.close()
-
-
-@pytest.fixture(scope="session")
-async def users_stub(users_server: RunningServer) -> AsyncIterator[users_pb2_grpc.UserServiceStub]:
-    channel = open_channel(users_server.port)
-    yield users_pb2_grpc.UserServiceStub(channel)
-    await channel.close()
-
-
-@pytest.fixture(scope="session")
-def accounts(users_stub: users_pb2_grpc.UserServiceStub, users_db_url: str) -> Accounts:
-    return Accounts(users_stub, users_db_url)
-
-
-@pytest.fixture
-async def carol(accounts: Accounts) -> Account:
-    return await accounts.create()
 
 
 @pytest.fixture(scope="session")

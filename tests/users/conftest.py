@@ -188,10 +188,16 @@ async def users_server(users_db_url: str, redis_url: str) -> AsyncIterator[Runni
 
 
 @pytest.fixture(scope="session")
-async def stub(users_server: RunningServer) -> AsyncIterator[users_pb2_grpc.UserServiceStub]:
+async def users_stub(users_server: RunningServer) -> AsyncIterator[users_pb2_grpc.UserServiceStub]:
+    """The users service, for every suite (the others name their own service `stub`)."""
     channel = open_channel(users_server.port)
     yield users_pb2_grpc.UserServiceStub(channel)
     await channel.close()
+
+
+@pytest.fixture(scope="session")
+def stub(users_stub: users_pb2_grpc.UserServiceStub) -> users_pb2_grpc.UserServiceStub:
+    return users_stub
 
 
 @pytest.fixture(scope="session")
@@ -275,8 +281,8 @@ class Accounts:
 
 
 @pytest.fixture(scope="session")
-def accounts(stub: users_pb2_grpc.UserServiceStub, users_db_url: str) -> Accounts:
-    return Accounts(stub, users_db_url)
+def accounts(users_stub: users_pb2_grpc.UserServiceStub, users_db_url: str) -> Accounts:
+    return Accounts(users_stub, users_db_url)
 
 
 @pytest.fixture
@@ -286,6 +292,11 @@ async def alice(accounts: Accounts) -> Account:
 
 @pytest.fixture
 async def bob(accounts: Accounts) -> Account:
+    return await accounts.create()
+
+
+@pytest.fixture
+async def carol(accounts: Accounts) -> Account:
     return await accounts.create()
 
 
