@@ -42,10 +42,19 @@ async def claim(
         conn, owner, key, operation, fingerprint, result_id, now
     ):
         return None
-    earlier = await repository_payments.find_key(conn, owner, key)
-    if earlier is None or earlier.operation != operation or earlier.digest != fingerprint:
+    made = await made_by(conn, Key(owner, key, operation, fingerprint))
+    if made is None:
         raise reused(key)
-    return uuid.UUID(str(earlier.result_id))
+    return made
+
+
+async def made_by(conn: AsyncConnection, claimed: Key) -> uuid.UUID | None:
+    """What an earlier call with this key and these parameters made; None if there was none
+    (or it had other parameters)."""
+    earlier = await repository_payments.find_key(conn, claimed.owner, claimed.request_id)
+    if earlier is None or earlier.operation != claimed.operation:
+        return None
+    return uuid.UUID(str(earlier.result_id)) if earlier.digest == claimed.digest else None
 
 
 def key_of(owner: str, key: str, operation: str, params: tuple[object, ...]) -> Key:

@@ -2,7 +2,8 @@
 
 The answer (the account's status) is cached briefly in the profiles tier (Redis, and a
 copy of a couple of seconds in each process), so a tip usually pays neither a call nor a
-Redis round trip; a ban shows within `user_status_cache_seconds`. Users answers NOT_FOUND
+Redis round trip; a ban shows within `user_status_cache_seconds` (or the near copy's
+lifetime, cache_near_ttl_seconds, when that is longer). Users answers NOT_FOUND
 for a deleted account as for one that never existed, so both are "no live account".
 """
 

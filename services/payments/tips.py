@@ -5,7 +5,8 @@ fraction of a minor unit). The recipient's status comes from users (cached brief
 tipping oneself, a banned or deleted user, or beyond the available balance moves
 nothing. One statement in its own transaction: the request_id claimed, the three
 accounts locked in id order, the transfer written (ledger.write). The recipient is
-checked before, so a retry after they were banned is refused rather than answered.
+checked before; if they may no longer receive money, a retry of a tip that was already
+made still answers with it, and anything else is refused.
 """
 
 from __future__ import annotations
@@ -73,7 +74,14 @@ class Tips:
         claim = idempotency.key_of(
             owner_key(principal), key, "tip", (str(recipient), amount, currency, note)
         )
-        await self._deps.peers.require_recipient(recipient)
+        try:
+            await self._deps.peers.require_recipient(recipient)
+        except FailedPrecondition:
+            async with self._deps.db.connection() as conn:
+                made = await idempotency.made_by(conn, claim)
+            if made is None:
+                raise
+            return await self._wallets.transaction(principal, made)
         async with self._deps.db.connection() as conn:
             earlier = await ledger.write(
                 conn,

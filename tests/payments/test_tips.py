@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 import pytest
 from google.rpc import error_details_pb2
@@ -15,6 +17,9 @@ from .conftest import available, fund, key, ledger_sums, tip
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 FAILED = grpc.StatusCode.FAILED_PRECONDITION
+# How long payments may still believe a user's old status: the tests' Redis entry
+# (user_status_cache_seconds, 1) and the process's near copy (cache_near_ttl_seconds, 2).
+STATUS_BELIEVED_SECONDS = 2.5
 
 
 async def test_a_tip_moves_the_amount_less_a_fee_rounded_down(stub, sandbox, alice, bob) -> None:
@@ -92,6 +97,27 @@ async def test_tipping_a_banned_user_is_refused(
     failure = await rejected(tip(stub, alice, bob, 10))
     assert failure.code == FAILED and "RECIPIENT_UNAVAILABLE" in failure.reasons
     assert await available(stub, alice) == 100
+
+
+async def test_a_retry_of_a_tip_made_before_the_recipient_was_banned_answers_with_it(
+    stub, users_stub, sandbox, alice, bob, admin, rejected
+) -> None:
+    await fund(stub, sandbox, alice, 100)
+    first = await tip(stub, alice, bob, 10, request_id="tip-before-ban")
+    await users_stub.SetUserStatus(
+        users_pb2.SetUserStatusRequest(
+            user_id=bob.id, status=users_pb2.USER_STATUS_BANNED, reason="spam"
+        ),
+        metadata=admin.auth,
+    )
+    await asyncio.sleep(STATUS_BELIEVED_SECONDS)
+
+    again = await tip(stub, alice, bob, 10, request_id="tip-before-ban")
+
+    assert again.id == first.id
+    assert await available(stub, alice) == 90
+    failure = await rejected(tip(stub, alice, bob, 10))  # payments does see the ban
+    assert "RECIPIENT_UNAVAILABLE" in failure.reasons
 
 
 async def test_tipping_a_deleted_user_is_refused(
