@@ -9,8 +9,9 @@ page in one call to social.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from daira.content.v1 import content_pb2 as pb
 from services.content import activity, convert, parsing, repository, repository_media, validation
@@ -153,12 +154,15 @@ class Posts:
     async def present(
         self, principal: Principal, posts: Sequence[pb.Post], fields: frozenset[str] | None
     ) -> list[pb.Post]:
-        """What the caller may see of these posts, decorated; order kept."""
-        relations: dict[uuid.UUID, Relation] = {}
+        """What the caller may see of these posts, decorated; order kept. Social's two
+        answers (relations, reaction counts) are awaited together, not one after the other."""
+        authors = set()
         if not privileged(principal):
             authors = {uuid.UUID(p.author_id) for p in posts} - {principal.user_id}
-            if authors:
-                relations = await self._deps.peers.relations(principal.user_id, authors)
+        relations, reactions = await asyncio.gather(
+            self._deps.peers.relations(principal.user_id, authors),
+            self._reactions(posts, fields),
+        )
         shown = [
             post
             for post in posts
@@ -170,17 +174,21 @@ class Posts:
                 relations.get(uuid.UUID(post.author_id), Relation.UNKNOWN),
             )
         ]
-        return await self.decorate(shown, fields)
+        return _decorated(shown, reactions, fields)
 
     async def decorate(
         self, posts: Sequence[pb.Post], fields: frozenset[str] | None
     ) -> list[pb.Post]:
         """Posts the caller may see, with their reactions (social's), masked."""
+        return _decorated(posts, await self._reactions(posts, fields), fields)
+
+    async def _reactions(
+        self, posts: Sequence[pb.Post], fields: frozenset[str] | None
+    ) -> dict[str, pb.ReactionCounts] | None:
+        """The posts' reaction counts, or None when the mask leaves them out."""
         if fields is None or "reactions" in fields:
-            reactions = await self._deps.peers.reactions(p.id for p in posts)
-            for post in posts:
-                post.reactions.CopyFrom(reactions[post.id])
-        return [convert.masked(post, fields) for post in posts]
+            return await self._deps.peers.reactions(p.id for p in posts)
+        return None
 
     async def _one(
         self, principal: Principal, post: pb.Post, fields: frozenset[str] | None
@@ -281,3 +289,15 @@ def _visibility(field: str, value: int, *, default: str | None) -> str:
     if name is None:
         raise InvalidArgument(field, "must be PUBLIC, FOLLOWERS or PRIVATE")
     return name
+
+
+def _decorated(
+    posts: Sequence[pb.Post],
+    reactions: Mapping[str, pb.ReactionCounts] | None,
+    fields: frozenset[str] | None,
+) -> list[pb.Post]:
+    """The posts with their reaction counts (when asked for), masked."""
+    if reactions is not None:
+        for post in posts:
+            post.reactions.CopyFrom(reactions[post.id])
+    return [convert.masked(post, fields) for post in posts]
