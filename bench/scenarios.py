@@ -18,7 +18,7 @@ CreatePost sends each request once (a fresh request_id per call) as the bench us
 with a hashtag and an @mention of a seeded user, which content resolves by asking users.
 It runs last by default, so the lists read only the seed.
 
-Social: every call is the bench user's, over a graph of about 6,000,000 follows
+Social: every call is the bench user's, over a graph of about 7,000,000 follows
 (social_dataset). GetRelationships(100) samples 100 of the users it follows, its
 followers and strangers; ListFollowers reads the first page of each of the 20 most
 followed users, whom the bench user follows (as nearly everyone does), so visibility is
