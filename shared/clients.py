@@ -12,8 +12,9 @@ A service makes one `ServiceClient` per service it calls, inside the running eve
 Every call
 - has the timeout min(client timeout, the inbound deadline left - margin), and fails with
   DEADLINE_EXCEEDED without being made when nothing is left;
-- carries the `x-request-id` of the RPC being served (a new one outside an RPC) and a
-  service token of the caller, or the token given (an end user's, to act as them);
+- carries the `x-request-id` of the RPC being served (a new one outside an RPC), a
+  service token of the caller, or the token given (an end user's, to act as them), and
+  when tracing is on the `traceparent` of its CLIENT span;
 - is retried when idempotent, on UNAVAILABLE only, after a short jittered backoff and
   never past its timeout (retries share it);
 - passes the client's circuit breaker: after N transport failures in a row (UNAVAILABLE,
@@ -38,7 +39,7 @@ import grpc
 from google.protobuf.message import DecodeError
 from google.rpc import status_pb2
 
-from shared import metrics
+from shared import metrics, tracing
 from shared.auth import TokenService
 from shared.context import inbound
 from shared.errors import DeadlineExceeded, DomainError, Relayed, Unavailable
@@ -213,40 +214,49 @@ class ServiceClient:
         deadline = now + timeout
         request_id = current.request_id if current is not None else uuid.uuid4().hex
         authorization = f"Bearer {token}" if token else self._service_authorization()
-        metadata = ((REQUEST_ID_KEY, request_id), ("authorization", authorization))
-        attempt = 0
-        while True:
-            if not self.breaker.allow():
-                self._count(method, "CIRCUIT_OPEN")
-                raise Unavailable(
-                    f"{self.name} is unavailable (calls paused after repeated failures)",
-                    reason=UNAVAILABLE_REASON,
-                    metadata={"service": self.name},
-                )
-            try:
-                response = await rpc(
-                    request, timeout=deadline - time.monotonic(), metadata=metadata
-                )
-            except grpc.aio.AioRpcError as exc:
-                code = exc.code()
-                self._count(method, code.name)
-                if code in TRANSPORT_FAILURES:
-                    self.breaker.failed()
-                else:
-                    self.breaker.succeeded()
-                if code is grpc.StatusCode.UNAVAILABLE and idempotent and attempt < self._retries:
-                    delay = _backoff(attempt)
-                    if time.monotonic() + delay + MIN_ATTEMPT_SECONDS < deadline:
-                        attempt += 1
-                        await asyncio.sleep(delay)
-                        continue
-                raise self._error(exc, method, timeout, capped, forwarded=bool(token)) from exc
-            except BaseException:
-                self.breaker.abandoned()
-                raise
-            self._count(method, "OK")
-            self.breaker.succeeded()
-            return response
+        with tracing.client_span(self.name, method) as trace_metadata:
+            metadata = (
+                (REQUEST_ID_KEY, request_id),
+                ("authorization", authorization),
+                *trace_metadata,
+            )
+            attempt = 0
+            while True:
+                if not self.breaker.allow():
+                    self._count(method, "CIRCUIT_OPEN")
+                    raise Unavailable(
+                        f"{self.name} is unavailable (calls paused after repeated failures)",
+                        reason=UNAVAILABLE_REASON,
+                        metadata={"service": self.name},
+                    )
+                try:
+                    response = await rpc(
+                        request, timeout=deadline - time.monotonic(), metadata=metadata
+                    )
+                except grpc.aio.AioRpcError as exc:
+                    code = exc.code()
+                    self._count(method, code.name)
+                    if code in TRANSPORT_FAILURES:
+                        self.breaker.failed()
+                    else:
+                        self.breaker.succeeded()
+                    if (
+                        code is grpc.StatusCode.UNAVAILABLE
+                        and idempotent
+                        and attempt < self._retries
+                    ):
+                        delay = _backoff(attempt)
+                        if time.monotonic() + delay + MIN_ATTEMPT_SECONDS < deadline:
+                            attempt += 1
+                            await asyncio.sleep(delay)
+                            continue
+                    raise self._error(exc, method, timeout, capped, forwarded=bool(token)) from exc
+                except BaseException:
+                    self.breaker.abandoned()
+                    raise
+                self._count(method, "OK")
+                self.breaker.succeeded()
+                return response
 
     async def close(self, grace: float | None = None) -> None:
         await self.channel.close(grace)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +30,12 @@ class ServiceSettings(BaseSettings):
     cache_near_ttl_seconds: float = 2.0
     max_concurrent_rpcs: int = 512
     shutdown_grace_seconds: float = 10.0
+    # Processes serving one port (SO_REUSEPORT); worker k serves metrics on metrics_port + k.
+    workers: int = Field(default=1, ge=1)
+    # How often health is re-checked (database reachable, migrations at head).
+    readiness_interval_seconds: float = Field(default=2.0, gt=0)
+    # An OTLP/gRPC collector ("host:4317") to send traces to; empty turns tracing off.
+    otlp_endpoint: str = ""
     log_level: str = "INFO"
     log_json: bool = True
     # Addresses of the other services, "host:port", for calls between services.

@@ -1,4 +1,5 @@
-"""The async SQLAlchemy engine on psycopg 3: a bounded pool, slow-query logging, pool metrics.
+"""The async SQLAlchemy engine on psycopg 3: a bounded pool, slow-query logging, pool metrics
+(connections in use, idle and in overflow, and checkouts that had to wait).
 
 Hot paths use SQLAlchemy Core on one connection per request; the pool does not
 pre-ping on checkout (it recycles old connections instead), which saves a round
@@ -61,6 +62,10 @@ class Database:
         # Reads run in autocommit: one round trip per statement instead of BEGIN/…/ROLLBACK.
         self._reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._slow_seconds = slow_query_ms / 1000.0
+        self._max_overflow = max_overflow
+        pool = self.engine.sync_engine.pool
+        assert isinstance(pool, QueuePool)
+        self._pool = pool
         sync = self.engine.sync_engine
         event.listen(sync, "before_cursor_execute", self._before_execute)
         event.listen(sync, "after_cursor_execute", self._after_execute)
@@ -70,22 +75,28 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """One connection in one transaction: commit on success, roll back on error."""
+        self._count_wait()
         async with self.engine.begin() as conn:
             yield conn
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:
         """One connection for reads, each statement on its own (autocommit)."""
+        self._count_wait()
         async with self._reader.connect() as conn:
             yield conn
+
+    def _count_wait(self) -> None:
+        """A checkout about to queue for a connection: the pool is too small for the load."""
+        if self._pool.checkedin() == 0 and self._pool.overflow() >= self._max_overflow:
+            metrics.POOL_WAITS.inc()
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
     def pool_stats(self) -> PoolStats:
-        pool = self.engine.sync_engine.pool
-        assert isinstance(pool, QueuePool)
+        pool = self._pool
         return PoolStats(
             size=pool.size(),
             in_use=pool.checkedout(),

@@ -24,6 +24,10 @@ DOWNSTREAM_CALLS = Counter(
 POOL_CONNECTIONS = Gauge(
     "daira_db_pool_connections", "Database pool connections by state", ["state"]
 )
+POOL_WAITS = Counter(
+    "daira_db_pool_waits_total",
+    "Checkouts that found every pool connection (and the overflow) in use, and waited",
+)
 
 OUTBOX_BACKLOG = Gauge(
     "daira_outbox_backlog", "Outbox events not yet published (counted up to 10,000)", ["service"]

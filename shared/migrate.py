@@ -15,6 +15,7 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -26,15 +27,25 @@ from shared.service import ServiceSpec, discover
 _MIGRATION_LOCK_KEY = 0x6461697261
 
 
-def alembic_config(migrations_dir: Path, database_url: str) -> Config:
+def _config(migrations_dir: Path) -> Config:
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
+    return config
+
+
+def alembic_config(migrations_dir: Path, database_url: str) -> Config:
+    config = _config(migrations_dir)
     url = make_url(database_url).set(drivername="postgresql+psycopg")
     # The option goes through ConfigParser interpolation, and URL-escaped passwords hold '%'.
     config.set_main_option(
         "sqlalchemy.url", url.render_as_string(hide_password=False).replace("%", "%%")
     )
     return config
+
+
+def scripts(migrations_dir: Path) -> ScriptDirectory:
+    """The revisions a service's code knows, without touching a database."""
+    return ScriptDirectory.from_config(_config(migrations_dir))
 
 
 def upgrade(spec: ServiceSpec, database_url: str, revision: str = "head") -> None:

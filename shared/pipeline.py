@@ -2,8 +2,8 @@
 
 One interceptor runs the steps in order (request id, deadline check, auth, a request
 that did not parse refused as INVALID_ARGUMENT, the handler, error mapping, metrics,
-access log) so a call pays for one wrapper, not
-six. Wrapped handlers are built once per method and reused.
+access log, and a trace span when tracing is on) so a call pays for one wrapper, not
+seven. Wrapped handlers are built once per method and reused.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import grpc
 import structlog
 from grpc_status import rpc_status
 
-from shared import metrics
+from shared import metrics, tracing
 from shared.auth import Access, Principal, TokenService, bearer_token, set_principal
 from shared.context import set_inbound
 from shared.decoding import Undecodable, tolerant
@@ -91,6 +91,8 @@ class RequestPipeline(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             metadata = context.invocation_metadata() or ()
             request_id = _request_id(metadata)
             structlog.contextvars.bind_contextvars(request_id=request_id)
+            active = tracing.tracer
+            span = None if active is None else tracing.ServerSpan(active, method, metadata)
             code = grpc.StatusCode.OK
             try:
                 remaining = context.time_remaining()
@@ -125,6 +127,8 @@ class RequestPipeline(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 counter.inc()
                 if self._access_log:
                     log.info("rpc", method=short, code=code.name, ms=round(elapsed * 1000, 2))
+                if span is not None:
+                    span.end(code)
                 structlog.contextvars.unbind_contextvars("request_id")
 
         return behavior

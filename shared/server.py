@@ -1,10 +1,12 @@
-"""One bootstrap for every service: runtime, grpc.aio server, health, reflection, shutdown."""
+"""One bootstrap for every service: runtime, grpc.aio server, health that follows readiness,
+reflection, tracing, graceful shutdown, and several worker processes when configured."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import signal
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,19 +17,20 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from redis.asyncio import Redis
 
-from shared import logs, metrics
+from shared import logs, metrics, tracing, workers
 from shared.auth import Access, TokenService
 from shared.cache import Cache
 from shared.clients import ServiceClient
 from shared.config import ServiceSettings, T, load_settings
 from shared.db import Database
 from shared.pipeline import RequestPipeline
+from shared.readiness import Readiness
 from shared.service import ServiceSpec
 
 log = logs.get_logger("daira.server")
 
 HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
-READINESS_RETRY_SECONDS = 1.0
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 @dataclass
@@ -91,23 +94,34 @@ class RunningServer:
         self.runtime = runtime
         self.endpoint = endpoint
         self.health = health.aio.HealthServicer()
+        self.readiness = Readiness(runtime.db, runtime.spec.migrations_dir)
+        self._serving: bool | None = None
         self._readiness: asyncio.Task[None] | None = None
 
     @property
     def address(self) -> str:
         return f"{self.runtime.settings.host}:{self.port}"
 
-    async def _become_ready(self) -> None:
-        """SERVING once the database answers; NOT_SERVING until then."""
+    async def check_readiness(self) -> bool:
+        """Probe once and set health to match: SERVING when the database answers and its
+        schema is migrated, NOT_SERVING otherwise."""
+        problem = await self.readiness.problem()
+        serving = problem is None
+        if serving != self._serving:
+            if serving:
+                log.info("ready", service=self.runtime.spec.name)
+            else:
+                log.warning("not ready", service=self.runtime.spec.name, reason=problem)
+            status = health_pb2.HealthCheckResponse.SERVING if serving else NOT_SERVING
+            for name in ("", self.runtime.spec.grpc_service):
+                await self.health.set(name, status)
+            self._serving = serving
+        return serving
+
+    async def _watch_readiness(self) -> None:
         while True:
-            try:
-                await self.runtime.db.ping()
-                break
-            except Exception as exc:
-                log.warning("database not reachable yet", error=str(exc))
-                await asyncio.sleep(READINESS_RETRY_SECONDS)
-        for name in ("", self.runtime.spec.grpc_service):
-            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+            await self.check_readiness()
+            await asyncio.sleep(self.runtime.settings.readiness_interval_seconds)
 
     async def stop(self, grace: float | None = None) -> None:
         if self._readiness is not None:
@@ -159,18 +173,19 @@ async def start(
     running = RunningServer(server, port, runtime, endpoint)
     health_pb2_grpc.add_HealthServicer_to_server(running.health, server)
     for name in ("", spec.grpc_service):
-        await running.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        await running.health.set(name, NOT_SERVING)
     reflection.enable_server_reflection(
         [spec.grpc_service, HEALTH_SERVICE, reflection.SERVICE_NAME], server
     )
     await server.start()
     runtime.cache.start()
-    running._readiness = asyncio.create_task(running._become_ready())
+    running._readiness = asyncio.create_task(running._watch_readiness())
     return running
 
 
 async def serve(spec: ServiceSpec, settings: ServiceSettings, build: Build) -> None:
     """Serve until SIGTERM or SIGINT, then drain in-flight calls within the grace period."""
+    tracing.configure(spec.name, settings.otlp_endpoint)
     running = await start(spec, settings, build)
     metrics.serve_metrics(settings.metrics_port, settings.host)
     log.info("serving", service=spec.name, address=running.address)
@@ -181,13 +196,16 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings, build: Build) -> N
     await stopping.wait()
     log.info("shutting down", service=spec.name, grace_seconds=settings.shutdown_grace_seconds)
     await running.stop(settings.shutdown_grace_seconds)
+    tracing.shutdown()
 
 
 def main(spec: ServiceSpec, settings_cls: type[T], build: Build) -> None:
-    """Entry point of `python -m services.<name>`."""
+    """Entry point of `python -m services.<name>`: one server, or `workers` of them."""
     settings = load_settings(settings_cls, spec.name)
     if not settings.port:
         settings = settings.model_copy(update={"port": spec.port})
+    if settings.workers > 1:
+        sys.exit(workers.supervise(spec, settings))
     logs.configure(settings.log_level, settings.log_json)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(spec, settings, build))
