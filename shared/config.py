@@ -44,6 +44,16 @@ class ServiceSettings(BaseSettings):
     social_address: str = "127.0.0.1:50053"
     payments_address: str = "127.0.0.1:50054"
     moderation_address: str = "127.0.0.1:50055"
+    # Domain events: every stream name starts with this, so deployments (or test runs)
+    # sharing one Redis keep apart; how often the relay looks for new outbox rows and how
+    # long a consumer's read waits (keep it below the Redis socket timeout of 0.5 s).
+    events_stream_prefix: str = "daira"
+    events_poll_seconds: float = 0.05
+    events_block_seconds: float = 0.2
+    events_max_attempts: int = 5
+    events_backoff_seconds: float = 0.5
+    events_backoff_max_seconds: float = 30.0
+    events_claim_idle_seconds: float = 60.0
 
 
 T = TypeVar("T", bound=ServiceSettings)

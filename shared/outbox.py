@@ -76,6 +76,12 @@ CREATE INDEX outbox_unpublished ON outbox (position) WHERE published_at IS NULL;
 """
 
 
+def stream_name(prefix: str, family: str) -> str:
+    """The Redis stream of a family of events ("content.posts") in a deployment whose
+    streams all start with `prefix` (the `events_stream_prefix` setting)."""
+    return f"{prefix}.{family}" if prefix else family
+
+
 def create_outbox_table() -> None:
     """Called from a service's Alembic migration (`upgrade()`) to create its outbox."""
     from alembic import op

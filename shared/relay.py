@@ -34,7 +34,7 @@ from shared import metrics
 from shared.background import BackgroundLoop
 from shared.db import Database
 from shared.logs import get_logger
-from shared.outbox import outbox
+from shared.outbox import outbox, stream_name
 
 log = get_logger("daira.relay")
 
@@ -58,8 +58,12 @@ class Relay(BackgroundLoop):
         retention_seconds: float = 3600.0,
         prune_seconds: float = 60.0,
         stop_seconds: float = 5.0,
+        stream_prefix: str = "",
     ) -> None:
+        """`stream_prefix`: put before each row's stream family to name its Redis stream
+        (`shared.outbox.stream_name`)."""
         super().__init__(stop_seconds)
+        self._prefix = stream_prefix
         self._db = db
         self._redis = redis
         self._service = service
@@ -115,7 +119,7 @@ class Relay(BackgroundLoop):
         async with self._redis.pipeline(transaction=False) as pipe:
             for row in rows:
                 pipe.xadd(
-                    row.stream,
+                    stream_name(self._prefix, row.stream),
                     {"event": row.envelope},
                     maxlen=self._max_stream_length,
                     approximate=True,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,15 +18,84 @@ from typing import Any
 import grpc
 import psycopg
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from redis.asyncio import Redis
 from sqlalchemy.dialects import postgresql
 
+from daira.events.v1 import events_pb2
 from shared.config import ServiceSettings
+from shared.deadletters import DeadLetter, list_dead
 from shared.migrate import upgrade
+from shared.outbox import stream_name
 from shared.provision import provision_service_database
 from shared.server import Build, RunningServer, start
 from shared.service import ServiceSpec
 
 SERVING_TIMEOUT_SECONDS = 30.0
+# Every service under test signs and verifies tokens with this one secret.
+SECRET = "users-integration-tests-secret-0123456789"  # 40 characters
+# The event streams of this pytest process: workers and runs sharing one Redis keep apart.
+EVENTS_PREFIX = f"daira-test-{uuid.uuid4().hex[:12]}"
+
+
+def service_settings(database_url: str, redis_url: str) -> dict[str, Any]:
+    """What every service under test is started with: its stores, a random port, the
+    tests' secret, this process's event streams, and event loops quick enough for tests
+    to wait on (a failed event is retried within a second, not thirty)."""
+    return {
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "host": "127.0.0.1",
+        "port": 0,
+        "auth_secret": SECRET,
+        "events_stream_prefix": EVENTS_PREFIX,
+        "events_poll_seconds": 0.01,
+        "events_block_seconds": 0.05,
+        "events_backoff_seconds": 0.05,
+        "events_backoff_max_seconds": 0.4,
+        "events_claim_idle_seconds": 2.0,
+    }
+
+
+async def published(
+    redis_url: str, family: str, aggregate_id: str, *, wait_seconds: float = 10.0
+) -> list[events_pb2.Event]:
+    """The events of `aggregate_id` in this process's stream of `family`, once at least one
+    has been published (the relay publishes shortly after the change commits)."""
+    stream = stream_name(EVENTS_PREFIX, family)
+    deadline = time.monotonic() + wait_seconds
+    async with Redis.from_url(redis_url) as redis:
+        while True:
+            entries = await redis.xrange(stream)
+            found = [
+                event
+                for event in (events_pb2.Event.FromString(f[b"event"]) for _, f in entries)
+                if event.aggregate_id == aggregate_id
+            ]
+            if found or time.monotonic() > deadline:
+                return found
+            await asyncio.sleep(0.02)
+
+
+async def publish(redis_url: str, family: str, event: events_pb2.Event) -> None:
+    """Put `event` on this process's stream of `family`, as a relay would."""
+    async with Redis.from_url(redis_url) as redis:
+        await redis.xadd(stream_name(EVENTS_PREFIX, family), {"event": event.SerializeToString()})
+
+
+async def dead_letter(
+    redis_url: str, family: str, event_id: str, *, wait_seconds: float = 10.0
+) -> DeadLetter | None:
+    """The dead letter of event `event_id` in this process's `family`, once it is there."""
+    stream = stream_name(EVENTS_PREFIX, family)
+    deadline = time.monotonic() + wait_seconds
+    async with Redis.from_url(redis_url) as redis:
+        while True:
+            for letter in await list_dead(redis, stream, count=10_000):
+                if letter.event is not None and letter.event.id == event_id:
+                    return letter
+            if time.monotonic() > deadline:
+                return None
+            await asyncio.sleep(0.05)
 
 
 async def provision_and_migrate(

@@ -22,9 +22,11 @@ from services.content.feeds import Feeds
 from services.content.media import Media
 from services.content.moderation import Moderation
 from services.content.posts import Posts
+from services.content.subscriptions import subscriptions
 from services.content.videos import Videos
 from shared.auth import Access, Role, current_principal
 from shared.errors import InvalidArgument
+from shared.eventing import Events
 from shared.ids import canonical_id, parse_id
 from shared.server import Endpoint, Runtime
 
@@ -253,6 +255,7 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
         self, request: pb.SetContentVisibilityRequest, context: Context
     ) -> pb.SetContentVisibilityResponse:
         await self.moderation.set_visibility(
+            current_principal().subject,
             request.target_kind,
             parse_id("target_id", request.target_id),
             request.state,
@@ -262,11 +265,16 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
 
 
 async def build(runtime: Runtime) -> Endpoint:
-    servicer = ContentServicer(Deps.from_runtime(runtime))
+    deps = Deps.from_runtime(runtime)
+    servicer = ContentServicer(deps)
     servicer.start()
+    events = Events(runtime, subscriptions(deps))
+    events.start()
+
+    async def stop() -> None:
+        await events.close()
+        await servicer.close()
+
     return Endpoint(
-        servicer,
-        content_pb2_grpc.add_ContentServiceServicer_to_server,
-        ACCESS,
-        on_stop=servicer.close,
+        servicer, content_pb2_grpc.add_ContentServiceServicer_to_server, ACCESS, on_stop=stop
     )

@@ -3,8 +3,9 @@ thread deletion, oldest-first pages.
 
 A comment, its post's comments_count (and trending score) and its parent's
 replies_count change in one transaction that locks the post row first; see
-repository_comments for why that order makes the counts exact and deadlock-free. Once
-it is committed, social is told, to notify the post's and the parent's authors.
+repository_comments for why that order makes the counts exact and deadlock-free. Its
+content.comment.created event is recorded in that transaction too (social notifies the
+post's and the parent's authors from it).
 """
 
 from __future__ import annotations
@@ -14,14 +15,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daira.content.v1 import content_pb2 as pb
-from services.content import (
-    activity,
-    convert,
-    paging,
-    repository,
-    repository_comments,
-    validation,
-)
+from services.content import convert, events, paging, repository, repository_comments, validation
 from services.content.deps import Deps, is_self, now, privileged, require_user
 from services.content.posts import Posts
 from shared import pagination
@@ -81,17 +75,21 @@ class Comments:
                 )
                 if row is None:
                     raise _Duplicate
+                await events.comment_created(
+                    conn,
+                    row.id,
+                    post_id,
+                    author,
+                    uuid.UUID(post.author_id),
+                    uuid.UUID(parent_author) if parent_author is not None else None,
+                )
         except _Duplicate:
             assert key is not None
             earlier = await self._replay(author, key, digest)
             assert earlier is not None
             return earlier
         await self._deps.forget_posts(post_id)
-        comment = convert.comment(row)
-        await self._deps.peers.record_activity(
-            activity.of_comment(comment, post.author_id, parent_author)
-        )
-        return comment
+        return convert.comment(row)
 
     async def _count_reply(
         self, conn: AsyncConnection, principal: Principal, parent_id: uuid.UUID, post_id: uuid.UUID

@@ -32,7 +32,6 @@ class Deps:
         peers = Peers(
             runtime.client("users"),
             runtime.client("social"),
-            settings.activity_wait_seconds,
             runtime.cache,
             settings.social_answers_seconds,
         )

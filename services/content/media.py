@@ -32,8 +32,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from daira.content.v1 import content_pb2 as pb
-from services.content import convert, repository, repository_media, validation
+from services.content import convert, events, repository, repository_media, validation
 from services.content.deps import Deps, is_self, now, privileged, require_user, sees
 from services.content.peers import Relation
 from shared.auth import Principal
@@ -168,14 +170,25 @@ class Media:
         try:
             async with self._deps.db.transaction() as conn:
                 # The post before its media: the order DeletePost locks them in.
-                if publish and not await repository.publish_post(conn, post_id):
-                    raise _Withdrawn
+                if publish:
+                    await self._publish(conn, post_id)
                 if not await repository_media.activate_media(conn, [r.id for r in rows], now()):
                     raise _Withdrawn
         except _Withdrawn:
             await self._withdraw(post_id, rows, publish)
             raise withdrawn() from None
         await self._deps.forget_posts(post_id)
+
+    async def _publish(self, conn: AsyncConnection, post_id: uuid.UUID) -> None:
+        """Show the post, and record that it was published, once."""
+        post = await repository.publish_post(conn, post_id)
+        if post is None:
+            raise _Withdrawn
+        if not post.published:
+            mentioned = await repository.mentioned_users(conn, post_id)
+            await events.post_created(
+                conn, post_id, post.author_id, post.visibility, post.created_at, mentioned
+            )
 
     async def _withdraw(
         self, post_id: uuid.UUID, rows: Sequence[repository.Record], publish: bool

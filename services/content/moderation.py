@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from daira.content.v1 import content_events_pb2 as events_pb2
 from daira.content.v1 import content_pb2 as pb
-from services.content import convert, repository, repository_comments, repository_videos, validation
+from services.content import (
+    convert,
+    events,
+    repository,
+    repository_comments,
+    repository_videos,
+    validation,
+)
 from services.content.deps import Deps, now
 from shared.errors import InvalidArgument, NotFound
 
@@ -15,8 +25,9 @@ class Moderation:
         self._deps = deps
 
     async def set_visibility(
-        self, kind: int, target_id: uuid.UUID, state: int, reason: str
+        self, actor: str, kind: int, target_id: uuid.UUID, state: int, reason: str
     ) -> None:
+        """`actor`: who asks (moderation's service, or the moderator it acts for)."""
         name = convert.MODERATION_NAMES.get(state)  # type: ignore[call-overload]
         if name is None:
             raise InvalidArgument("state", "must be VISIBLE, HIDDEN or REMOVED")
@@ -24,7 +35,7 @@ class Moderation:
         moment = now()
         async with self._deps.db.transaction() as conn:
             if kind == pb.TARGET_KIND_POST:
-                found = await repository.set_post_moderation(conn, target_id, name, reason, moment)
+                found = await self._moderate_post(conn, actor, target_id, name, reason)
                 resource = "post"
             elif kind == pb.TARGET_KIND_COMMENT:
                 row = await repository_comments.set_comment_moderation(
@@ -45,3 +56,18 @@ class Moderation:
             raise NotFound(resource, str(target_id))
         if kind == pb.TARGET_KIND_POST:
             await self._deps.forget_posts(target_id)
+
+    async def _moderate_post(
+        self, conn: AsyncConnection, actor: str, post_id: uuid.UUID, state: str, reason: str
+    ) -> bool:
+        """Set the post's state, recording its removal from (or return to) every read."""
+        post = await repository.lock_post(conn, post_id)
+        if post is None:
+            return False
+        await repository.set_post_moderation(conn, post_id, state, reason, now())
+        if post.moderation_state == "visible" and state != "visible":
+            removal = events_pb2.POST_REMOVAL_MODERATED
+            await events.post_removed(conn, post_id, post.author_id, actor, removal, reason)
+        elif post.moderation_state != "visible" and state == "visible":
+            await events.post_restored(conn, post_id, post.author_id, actor, reason)
+        return True

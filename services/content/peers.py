@@ -3,9 +3,8 @@
 Users resolves mentions and keeps the storage quota. Social says who follows or blocks
 whom and how posts were reacted to, one call per 100 users or posts; when it cannot
 answer, relations are UNKNOWN and reaction counts unavailable, which the callers show
-as documented degraded answers (public posts only, no counts), never as errors. Social
-is also told of new comments, replies and mentions, to notify the users they concern;
-that telling never fails or holds up the write that was already committed.
+as documented degraded answers (public posts only, no counts), never as errors. (What
+social learns from content, comments and mentions, travels as events: `events`.)
 
 Social's answers are remembered in Redis for `remember_seconds` (settings
 social_answers_seconds; 0 turns it off), so a hot post read does not ask social each
@@ -15,7 +14,6 @@ Unknown answers (social down) are never remembered.
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -57,25 +55,18 @@ class Peers:
         self,
         users: ServiceClient,
         social: ServiceClient,
-        activity_wait: float,
         cache: Cache,
         remember_seconds: int,
     ) -> None:
-        """`activity_wait`: how long `record_activity` holds its caller at most;
-        `remember_seconds`: how long social's answers are reused."""
+        """`remember_seconds`: how long social's answers are reused."""
         self._users = users
         self._social = social
         self._cache = cache
         self._remember_seconds = remember_seconds
         self._user_stub = users.stub(users_pb2_grpc.UserServiceStub)
         self._social_stub = social.stub(social_pb2_grpc.SocialServiceStub)
-        self._activity_wait = activity_wait
-        self._telling: set[asyncio.Task[None]] = set()
 
     async def close(self) -> None:
-        """Finish telling social what is still on its way, then close the channels."""
-        if self._telling:
-            await asyncio.wait(self._telling)
         await self._users.close()
         await self._social.close()
 
@@ -189,37 +180,6 @@ class Peers:
             )
         found.update(fresh)
         return {item: found.get(item) for item in keys}
-
-    async def record_activity(self, activities: Sequence[social_pb2.RecordActivityRequest]) -> None:
-        """Tell social of comments, replies and mentions already committed.
-
-        Best effort until content's events reach social through an outbox: a failure is
-        logged and the notifications are lost. The calls run in a task of their own,
-        which a caller that goes away does not cancel (asyncio.wait never cancels what
-        it waits for), and the caller waits for them `activity_wait` seconds at most.
-        """
-        if not activities:
-            return
-        task = asyncio.ensure_future(self._tell(activities))
-        self._telling.add(task)
-        task.add_done_callback(self._telling.discard)
-        await asyncio.wait({task}, timeout=self._activity_wait)
-
-    async def _tell(self, activities: Sequence[social_pb2.RecordActivityRequest]) -> None:
-        async def one(activity: social_pb2.RecordActivityRequest) -> None:
-            try:
-                await self._social.call(
-                    self._social_stub.RecordActivity, activity, idempotent=False
-                )
-            except DomainError as exc:
-                log.warning(
-                    "activity not recorded: social did not take it",
-                    kind=social_pb2.NotificationKind.Name(activity.kind),
-                    target=activity.target.id,
-                    error=exc.message,
-                )
-
-        await asyncio.gather(*(one(activity) for activity in activities))
 
 
 def _relation(relationship: social_pb2.Relationship) -> Relation:

@@ -2,9 +2,9 @@
 
 A post created with media is written unpublished with its media pending, and published
 once their bytes are reserved (media.py tells how that survives failures); a text-only
-post is published as it is written, in one transaction. Once a new post is published,
-social is told whom it mentions. Reads hydrate the reaction counts of a whole batch or
-page in one call to social.
+post is published as it is written, in one transaction. The transaction that publishes a
+post records its content.post.created event (feeds and mentions follow from it). Reads
+hydrate the reaction counts of a whole batch or page in one call to social.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
 
+from daira.content.v1 import content_events_pb2 as events_pb2
 from daira.content.v1 import content_pb2 as pb
-from services.content import activity, convert, parsing, repository, repository_media, validation
+from services.content import convert, events, parsing, repository, repository_media, validation
 from services.content.deps import (
     POSTS_TIER,
     Deps,
@@ -82,6 +83,8 @@ class Posts:
                 pending = await repository_media.insert_media(conn, values)
             elif inserted:
                 rows = await repository.batch_get_posts(conn, [post_id])
+                mentioned = [user for user, _ in mentions]
+                await events.post_created(conn, post_id, author, shown_to, moment, mentioned)
         if not inserted:  # a concurrent call with the same request id won
             assert key is not None
             earlier = await self._replay(author, key, digest, len(items))
@@ -89,11 +92,8 @@ class Posts:
             return earlier
         if pending:
             await self._media.store(post_id, pending, publish=True)
-            created = await self.get(principal, str(post_id), None)
-        else:
-            created = await self._one(principal, convert.post(rows[0]), None)
-        await self._deps.peers.record_activity(activity.of_post(created))
-        return created
+            return await self.get(principal, str(post_id), None)
+        return await self._one(principal, convert.post(rows[0]), None)
 
     async def _replay(
         self, author: uuid.UUID, key: str, digest: str, media_count: int
@@ -271,6 +271,9 @@ class Posts:
             moment = now()
             await repository.delete_post(conn, post_id, moment)
             owed = await repository_media.start_post_release(conn, post_id, moment)
+            await events.post_removed(
+                conn, post_id, row.author_id, principal.subject, events_pb2.POST_REMOVAL_DELETED
+            )
         await self._deps.forget_posts(post_id)
         await self._media.settle(owed)
 

@@ -223,16 +223,25 @@ async def lock_post(conn: AsyncConnection, post_id: uuid.UUID) -> Record | None:
     return (await conn.execute(statement.with_for_update())).one_or_none()
 
 
-async def publish_post(conn: AsyncConnection, post_id: uuid.UUID) -> bool:
-    """Show the post (published stays so: a concurrent retry got there first); False if
-    it is gone meanwhile (its creation rolled back, or published and deleted since)."""
-    result = await conn.execute(
-        update(posts)
-        .where(posts.c.id == post_id, posts.c.deleted_at.is_(None))
-        .values(published=True)
-        .returning(posts.c.id)
-    )
-    return result.one_or_none() is not None
+async def publish_post(conn: AsyncConnection, post_id: uuid.UUID) -> Record | None:
+    """Show the post, locking it; None if it is gone meanwhile (its creation rolled back,
+    or published and deleted since). `published` says whether it already was (a
+    concurrent retry got there first)."""
+    row = (
+        await conn.execute(
+            select(posts.c.author_id, posts.c.visibility, posts.c.created_at, posts.c.published)
+            .where(posts.c.id == post_id, posts.c.deleted_at.is_(None))
+            .with_for_update()
+        )
+    ).one_or_none()
+    if row is not None and not row.published:
+        await conn.execute(update(posts).where(posts.c.id == post_id).values(published=True))
+    return row
+
+
+async def mentioned_users(conn: AsyncConnection, post_id: uuid.UUID) -> list[uuid.UUID]:
+    statement = select(post_mentions.c.user_id).where(post_mentions.c.post_id == post_id)
+    return list((await conn.scalars(statement)).all())
 
 
 def stale_unpublished_statement(cutoff: datetime, limit: int) -> Select[Any]:

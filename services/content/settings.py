@@ -11,9 +11,6 @@ class ContentSettings(ServiceSettings):
     media_reconcile_interval_seconds: float = 30.0
     # Striped view counters per video: concurrent views spread over this many rows.
     video_view_slots: int = 16
-    # How long a new comment or post waits for social to take its notifications before
-    # answering anyway (the telling goes on in the background; see peers.record_activity).
-    activity_wait_seconds: float = 0.5
     # How long social's answers (relations, reaction counts) are reused by content's reads,
     # so a hot post is not a call to social per read; 0 asks social every time.
     social_answers_seconds: int = 5

@@ -21,8 +21,10 @@ from services.social.follows import Follows
 from services.social.lists import Lists
 from services.social.notifications import Notifications
 from services.social.reactions import Reactions
+from services.social.subscriptions import subscriptions
 from shared.auth import Access, Role, bearer_token, current_principal
 from shared.errors import InvalidArgument
+from shared.eventing import Events
 from shared.ids import parse_id
 from shared.server import Endpoint, Runtime
 
@@ -52,7 +54,6 @@ ACCESS = {
     "ListNotifications": Access.USER,
     "CountUnreadNotifications": Access.USER,
     "MarkNotificationsRead": Access.USER,
-    "RecordActivity": Access.SERVICE,
 }
 
 
@@ -242,18 +243,17 @@ class SocialServicer(social_pb2_grpc.SocialServiceServicer):
         marked = await self.notifications.mark_read(current_principal(), request.up_to_id)
         return pb.MarkNotificationsReadResponse(marked_count=marked)
 
-    async def RecordActivity(
-        self, request: pb.RecordActivityRequest, context: Context
-    ) -> pb.RecordActivityResponse:
-        notified = await self.notifications.record_activity(request)
-        return pb.RecordActivityResponse(notified_count=notified)
-
 
 async def build(runtime: Runtime) -> Endpoint:
-    servicer = SocialServicer(Deps.from_runtime(runtime))
+    deps = Deps.from_runtime(runtime)
+    servicer = SocialServicer(deps)
+    events = Events(runtime, subscriptions(deps))
+    events.start()
+
+    async def stop() -> None:
+        await events.close()
+        await servicer.close()
+
     return Endpoint(
-        servicer,
-        social_pb2_grpc.add_SocialServiceServicer_to_server,
-        ACCESS,
-        on_stop=servicer.close,
+        servicer, social_pb2_grpc.add_SocialServiceServicer_to_server, ACCESS, on_stop=stop
     )

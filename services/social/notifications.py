@@ -1,7 +1,7 @@
 """Notifications: made in the transaction of the action behind them, listed, counted, read.
 
-`notify` is what every action calls; RecordActivity is how content reports comments,
-replies and mentions (until its events reach social).
+`notify` is what every action calls: social's own, and content's comments, replies and
+mentions as their events arrive (`activity`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,10 @@ from services.social import convert, paging, repository_notifications
 from services.social.deps import Deps, now, require_user
 from services.social.repository import Target
 from shared.auth import Principal
-from shared.errors import InvalidArgument, NotFound
+from shared.errors import NotFound
 from shared.ids import new_id, parse_id
 
 UNREAD_COUNT_CAP = 1000
-MAX_RECIPIENTS = 100
-ACTIVITIES = frozenset({"comment", "reply", "mention"})
 
 
 async def notify(
@@ -84,21 +82,3 @@ class Notifications:
                 if bound is None:
                     raise NotFound("notification", str(up_to))
             return await repository_notifications.mark_read(conn, me, bound, now())
-
-    async def record_activity(self, request: pb.RecordActivityRequest) -> int:
-        """A comment, reply or mention made in content, for the users it concerns."""
-        kind = convert.NOTIFICATION_KIND_NAMES.get(request.kind)
-        if kind not in ACTIVITIES:
-            raise InvalidArgument("kind", "must be COMMENT, REPLY or MENTION")
-        actor = parse_id("actor_id", request.actor_id)
-        if not request.recipient_ids:
-            raise InvalidArgument("recipient_ids", "name at least one user")
-        if len(request.recipient_ids) > MAX_RECIPIENTS:
-            raise InvalidArgument("recipient_ids", f"at most {MAX_RECIPIENTS} users per call")
-        recipients = [
-            parse_id(f"recipient_ids[{i}]", value) for i, value in enumerate(request.recipient_ids)
-        ]
-        target = convert.target("target", request.target)
-        post_id = parse_id("post_id", request.post_id) if request.post_id else None
-        async with self._deps.db.transaction() as conn:
-            return await notify(conn, recipients, kind, actor, target, post_id)

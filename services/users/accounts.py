@@ -6,14 +6,16 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
+from daira.users.v1 import users_events_pb2 as events_pb2
 from daira.users.v1 import users_pb2
 from services.users import convert, repository, validation
 from services.users.deps import Deps, now
-from shared import pagination
+from shared import outbox, pagination
 from shared.auth import Principal, Role, require_owner
 from shared.cache import Tier
 from shared.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from shared.ids import canonical_id, new_id
+from shared.streams import USERS_ACCOUNTS
 from shared.validation import bounded_text
 
 MAX_BATCH = 100
@@ -134,6 +136,8 @@ class Accounts:
             moment = now()
             await repository.anonymise_user(conn, user_id, moment)
             await repository.revoke_sessions(conn, user_id, reason="account deleted", now=moment)
+            deleted = events_pb2.UserDeleted(user_id=str(user_id), actor_id=principal.subject)
+            await outbox.record(conn, USERS_ACCOUNTS, "users.user.deleted", user_id, deleted)
         await self._deps.cache.delete(Tier.PROFILES, user_key(user_id), f"profile:{user_id}")
 
     async def set_status(
@@ -173,6 +177,14 @@ class Accounts:
                 await repository.revoke_sessions(
                     conn, user_id, reason=f"account {name}", now=moment
                 )
+            changed = events_pb2.UserStatusChanged(
+                user_id=str(user_id),
+                actor_id=principal.subject,
+                before=convert.STATUSES[target.status],
+                after=status,
+                reason=reason,
+            )
+            await outbox.record(conn, USERS_ACCOUNTS, "users.user.status_changed", user_id, changed)
         await self.invalidate(user_id)
         return convert.user(row)
 

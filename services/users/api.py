@@ -21,6 +21,7 @@ from services.users.sessions import Issued, Sessions
 from services.users.storage import Storage
 from shared.auth import Access, Principal, Role, current_principal, optional_principal
 from shared.errors import InvalidArgument
+from shared.eventing import Events
 from shared.ids import canonical_id, parse_id
 from shared.messages import timestamp
 from shared.server import Endpoint, Runtime
@@ -230,4 +231,9 @@ def _tokens(issued: Issued) -> dict[str, Any]:
 
 async def build(runtime: Runtime) -> Endpoint:
     servicer = UserServicer(Deps.from_runtime(runtime))
-    return Endpoint(servicer, users_pb2_grpc.add_UserServiceServicer_to_server, ACCESS)
+    # Users consumes no events; its relay publishes account deletions and status changes.
+    events = Events(runtime, [])
+    events.start()
+    return Endpoint(
+        servicer, users_pb2_grpc.add_UserServiceServicer_to_server, ACCESS, on_stop=events.close
+    )

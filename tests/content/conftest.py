@@ -76,11 +76,7 @@ SOCIAL_ADDRESS = "127.0.0.1:1"
 
 def content_settings(database_url: str, redis_url: str, users_address: str) -> ContentSettings:
     return ContentSettings(
-        database_url=database_url,
-        redis_url=redis_url,
-        host="127.0.0.1",
-        port=0,
-        auth_secret=SECRET,
+        **harness.service_settings(database_url, redis_url),
         users_address=users_address,
         social_address=SOCIAL_ADDRESS,
         # Every read asks social afresh, so a test sees a reaction or block at once

@@ -30,7 +30,6 @@ from services.payments.settings import PaymentsSettings
 from shared.server import RunningServer
 from tests import harness
 from tests.users.conftest import (
-    SECRET,
     Account,
     Metadata,
     accounts,
@@ -74,11 +73,7 @@ FEE_BASIS_POINTS = 500
 
 def payments_settings(database_url: str, redis_url: str, users_address: str, **extra: Any) -> Any:
     return PaymentsSettings(
-        database_url=database_url,
-        redis_url=redis_url,
-        host="127.0.0.1",
-        port=0,
-        auth_secret=SECRET,
+        **harness.service_settings(database_url, redis_url),
         users_address=users_address,
         tip_fee_basis_points=FEE_BASIS_POINTS,
         sandbox_delay_seconds=0.3,

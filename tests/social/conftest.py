@@ -15,7 +15,9 @@ signed here: social trusts a valid token for who the caller is.
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -100,11 +102,7 @@ def social_settings(
     database_url: str, redis_url: str, users_address: str, content_address: str
 ) -> SocialSettings:
     return SocialSettings(
-        database_url=database_url,
-        redis_url=redis_url,
-        host="127.0.0.1",
-        port=0,
-        auth_secret=SECRET,
+        **harness.service_settings(database_url, redis_url),
         users_address=users_address,
         content_address=content_address,
     )
@@ -293,6 +291,19 @@ async def notifications(
     request = pb.ListNotificationsRequest(page_size=100, unread_only=unread_only)
     pages = await every_page(stub.ListNotifications, request, account.auth, "notifications")
     return [n for page in pages for n in page]
+
+
+async def notifications_once(
+    stub: Any, account: Caller, count: int, wait_seconds: float = 10.0
+) -> list[pb.Notification]:
+    """The account's notifications once there are at least `count` (those of content's
+    comments and mentions arrive as events, shortly after the write)."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        found = await notifications(stub, account)
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(0.02)
 
 
 async def notified(stub: Any, account: Caller) -> list[tuple[int, str]]:

@@ -1,5 +1,4 @@
-"""Who may call what: every RPC needs a token, relationships are users' own, and
-RecordActivity takes only a service token."""
+"""Who may call what: every RPC needs a token, and relationships are users' own."""
 
 from __future__ import annotations
 
@@ -39,9 +38,6 @@ EVERY_CALL = {
     "ListNotifications": pb.ListNotificationsRequest(),
     "CountUnreadNotifications": pb.CountUnreadNotificationsRequest(),
     "MarkNotificationsRead": pb.MarkNotificationsReadRequest(),
-    "RecordActivity": pb.RecordActivityRequest(
-        kind=pb.NOTIFICATION_KIND_COMMENT, actor_id=SOME_ID, recipient_ids=[SOME_ID], target=TARGET
-    ),
 }
 # A user's own relationships, reactions and notifications: a service has none.
 USERS_ONLY = (
@@ -92,16 +88,3 @@ async def test_a_service_has_no_relationships_of_its_own(stub, rejected, service
 
     assert failure.code == grpc.StatusCode.PERMISSION_DENIED
     assert failure.reasons == ["USER_REQUIRED"]
-
-
-async def test_record_activity_refuses_a_user_token(stub, rejected, alice):
-    failure = await rejected(stub.RecordActivity(EVERY_CALL["RecordActivity"], metadata=alice.auth))
-
-    assert failure.code == grpc.StatusCode.PERMISSION_DENIED
-    assert failure.reasons == ["ROLE_NOT_ALLOWED"]
-
-
-async def test_record_activity_takes_a_service_token(stub, service_auth):
-    reply = await stub.RecordActivity(EVERY_CALL["RecordActivity"], metadata=service_auth)
-
-    assert reply.notified_count == 0  # the actor is the only recipient

@@ -1,16 +1,21 @@
-"""Notifications: listed newest first, counted unread, marked read; and RecordActivity,
-through which content reports comments, replies and mentions."""
+"""Notifications: listed newest first, counted unread, marked read; and those content's
+events (comments, replies, mentions) make."""
 
 from __future__ import annotations
 
 import uuid
 
 import grpc
-import pytest
 
+from daira.content.v1 import content_events_pb2, content_pb2
+from daira.events.v1 import events_pb2
 from daira.social.v1 import social_pb2 as pb
+from shared.eventing import payload
+from shared.outbox import envelope
+from shared.streams import CONTENT_COMMENTS, CONTENT_POSTS
+from tests import harness
 
-from .conftest import follow, notifications, notified, post_target
+from .conftest import follow, notifications, notifications_once, notified
 
 COMMENT, REPLY, MENTION = (
     pb.NOTIFICATION_KIND_COMMENT,
@@ -29,16 +34,6 @@ async def unread(stub, account) -> tuple[int, bool]:
 async def mark_read(stub, account, up_to_id: str = "") -> int:
     request = pb.MarkNotificationsReadRequest(up_to_id=up_to_id)
     return (await stub.MarkNotificationsRead(request, metadata=account.auth)).marked_count
-
-
-def activity(kind, actor, recipients, target=None, post_id="") -> pb.RecordActivityRequest:
-    return pb.RecordActivityRequest(
-        kind=kind,
-        actor_id=actor.id,
-        recipient_ids=[r.id for r in recipients],
-        target=target or pb.Target(kind=pb.TARGET_KIND_COMMENT, id=str(uuid.uuid4())),
-        post_id=post_id,
-    )
 
 
 async def test_notifications_come_newest_first_and_unread(stub, accounts, alice):
@@ -155,54 +150,82 @@ async def test_notification_pages_follow_their_tokens(stub, rejected, social_db,
     ]
 
 
-# --- RecordActivity --------------------------------------------------------------------
+# --- content's events ----------------------------------------------------------------
 
 
-async def test_a_comment_notifies_the_posts_author(stub, service_auth, alice, bob):
-    post_id = str(uuid.uuid4())
-    comment = pb.Target(kind=pb.TARGET_KIND_COMMENT, id=str(uuid.uuid4()))
-
-    reply = await stub.RecordActivity(
-        activity(COMMENT, bob, [alice], comment, post_id), metadata=service_auth
+def comment_created(author, post_author, parent_author=None) -> events_pb2.Event:
+    comment = content_events_pb2.CommentCreated(
+        comment_id=str(uuid.uuid4()),
+        post_id=str(uuid.uuid4()),
+        author_id=author.id,
+        post_author_id=post_author.id,
+        parent_author_id=parent_author.id if parent_author else "",
     )
+    return envelope("content.comment.created", comment.post_id, comment, request_id="test")
 
-    assert reply.notified_count == 1
-    [made] = await notifications(stub, alice)
-    assert (made.kind, made.actor_id, made.target, made.post_id) == (
-        COMMENT,
-        bob.id,
-        comment,
-        post_id,
+
+def post_created(author, mentioned, visibility=content_pb2.VISIBILITY_PUBLIC) -> events_pb2.Event:
+    post = content_events_pb2.PostCreated(
+        post_id=str(uuid.uuid4()),
+        author_id=author.id,
+        visibility=visibility,
+        mentioned_user_ids=[user.id for user in mentioned],
     )
+    return envelope("content.post.created", post.post_id, post, request_id="test")
 
 
-async def test_a_mention_notifies_everyone_named_but_the_author(
-    stub, service_auth, alice, bob, carol
+async def test_a_comment_event_notifies_the_posts_author(stub, redis_url, alice, bob):
+    event = comment_created(bob, post_author=alice)
+
+    await harness.publish(redis_url, CONTENT_COMMENTS, event)
+
+    [made] = await notifications_once(stub, alice, 1)
+    comment = payload(event, content_events_pb2.CommentCreated)
+    assert (made.kind, made.actor_id, made.post_id) == (COMMENT, bob.id, comment.post_id)
+    assert made.target == pb.Target(kind=pb.TARGET_KIND_COMMENT, id=comment.comment_id)
+
+
+async def test_a_reply_event_notifies_the_parent_and_the_posts_authors(
+    stub, redis_url, alice, bob, carol
 ):
-    post = post_target(str(uuid.uuid4()))
+    await harness.publish(redis_url, CONTENT_COMMENTS, comment_created(carol, alice, bob))
 
-    reply = await stub.RecordActivity(
-        activity(MENTION, alice, [bob, alice, carol, bob], post, post.id), metadata=service_auth
-    )
+    assert [(n.kind, n.actor_id) for n in await notifications_once(stub, bob, 1)] == [
+        (REPLY, carol.id)
+    ]
+    assert [(n.kind, n.actor_id) for n in await notifications_once(stub, alice, 1)] == [
+        (COMMENT, carol.id)
+    ]
 
-    assert reply.notified_count == 2
-    assert await notified(stub, bob) == [(MENTION, alice.id)]
-    assert await notified(stub, carol) == [(MENTION, alice.id)]
+
+async def test_a_mention_event_notifies_everyone_named_but_the_author(
+    stub, redis_url, alice, bob, carol
+):
+    await harness.publish(redis_url, CONTENT_POSTS, post_created(alice, [bob, alice, carol]))
+
+    assert [(n.kind, n.actor_id) for n in await notifications_once(stub, bob, 1)] == [
+        (MENTION, alice.id)
+    ]
+    assert [(n.kind, n.actor_id) for n in await notifications_once(stub, carol, 1)] == [
+        (MENTION, alice.id)
+    ]
     assert await notified(stub, alice) == []
 
 
-async def test_recording_the_same_activity_twice_notifies_once(stub, service_auth, alice, bob):
-    request = activity(REPLY, bob, [alice])
+async def test_an_event_delivered_twice_notifies_once(stub, redis_url, alice, bob, carol):
+    event = comment_created(bob, post_author=alice)
 
-    first = await stub.RecordActivity(request, metadata=service_auth)
-    again = await stub.RecordActivity(request, metadata=service_auth)
+    await harness.publish(redis_url, CONTENT_COMMENTS, event)
+    await harness.publish(redis_url, CONTENT_COMMENTS, event)
+    # Handled after both copies: the group reads its stream in order.
+    await harness.publish(redis_url, CONTENT_COMMENTS, comment_created(carol, post_author=alice))
 
-    assert (first.notified_count, again.notified_count) == (1, 0)
-    assert await notified(stub, alice) == [(REPLY, bob.id)]
+    kinds = [(n.kind, n.actor_id) for n in await notifications_once(stub, alice, 2)]
+    assert kinds == [(COMMENT, carol.id), (COMMENT, bob.id)]
 
 
 async def test_no_notification_from_a_blocked_or_notification_muted_user(
-    stub, service_auth, accounts, alice
+    stub, redis_url, accounts, alice
 ):
     blocked, muted, quiet = [await accounts.create() for _ in range(3)]
     await stub.Block(pb.BlockRequest(user_id=blocked.id), metadata=alice.auth)
@@ -210,38 +233,17 @@ async def test_no_notification_from_a_blocked_or_notification_muted_user(
     await stub.Mute(pb.MuteRequest(user_id=quiet.id, notifications=False), metadata=alice.auth)
 
     for actor in (blocked, muted, quiet):
-        await stub.RecordActivity(activity(COMMENT, actor, [alice]), metadata=service_auth)
+        await harness.publish(redis_url, CONTENT_COMMENTS, comment_created(actor, alice))
 
-    assert await notified(stub, alice) == [(COMMENT, quiet.id)]
+    assert [(n.kind, n.actor_id) for n in await notifications_once(stub, alice, 1)] == [
+        (COMMENT, quiet.id)
+    ]
 
 
-@pytest.mark.parametrize(
-    ("change", "field"),
-    [
-        ({"kind": pb.NOTIFICATION_KIND_FOLLOW}, "kind"),
-        ({"kind": pb.NOTIFICATION_KIND_UNSPECIFIED}, "kind"),
-        ({"actor_id": "x"}, "actor_id"),
-        ({"recipient_ids": []}, "recipient_ids"),
-        ({"recipient_ids": [str(uuid.uuid4())] * 101}, "recipient_ids"),
-        ({"recipient_ids": ["x"]}, "recipient_ids[0]"),
-        ({"target": pb.Target(id=str(uuid.uuid4()))}, "target.kind"),
-        ({"post_id": "x"}, "post_id"),
-    ],
-)
-async def test_record_activity_names_the_bad_field(
-    stub, rejected, service_auth, alice, bob, change, field
-):
-    request = activity(COMMENT, bob, [alice])
-    for name, value in change.items():
-        request.ClearField(name)
-        if isinstance(value, list):
-            getattr(request, name).extend(value)
-        elif isinstance(value, pb.Target):
-            request.target.CopyFrom(value)
-        else:
-            setattr(request, name, value)
+async def test_an_event_that_is_not_a_comment_ends_in_the_dead_letter_stream(redis_url, bob):
+    not_a_comment = content_events_pb2.PostCreated(post_id=str(uuid.uuid4()), author_id=bob.id)
+    wrong = envelope("content.comment.created", "x", not_a_comment, request_id="test")
 
-    failure = await rejected(stub.RecordActivity(request, metadata=service_auth))
+    await harness.publish(redis_url, CONTENT_COMMENTS, wrong)
 
-    assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
-    assert failure.fields == [field]
+    assert await harness.dead_letter(redis_url, CONTENT_COMMENTS, wrong.id)

@@ -25,7 +25,7 @@ from shared.auth import TokenService
 from shared.server import RunningServer
 from tests import harness
 
-SECRET = "users-integration-tests-secret-0123456789"  # 40 characters
+SECRET = harness.SECRET
 DB_PASSWORD = "users-test-password"
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
 GRPC_SERVICE = "daira.users.v1.UserService"
@@ -155,11 +155,7 @@ async def provision_and_migrate(pg_admin_url: str, database: str) -> str:
 def users_settings(database_url: str, redis_url: str) -> UsersSettings:
     """Cheap password hashing, so tests can register and log in by the hundred."""
     return UsersSettings(
-        database_url=database_url,
-        redis_url=redis_url,
-        host="127.0.0.1",
-        port=0,
-        auth_secret=SECRET,
+        **harness.service_settings(database_url, redis_url),
         password_time_cost=1,
         password_memory_kib=8192,
         password_parallelism=1,

@@ -1,0 +1,95 @@
+"""A service's part in the domain events: the relay of its outbox, and a consumer for each
+stream it subscribes to, started with the service and stopped once its calls drained.
+
+A service lists its subscriptions (which family of events, handled by which group, how);
+the group name is "<service>.<purpose>", so every replica of a service shares the work
+of each group and two services never share one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from google.protobuf.message import Message
+
+from daira.events.v1 import events_pb2
+from shared.consumers import Consumer, Handler
+from shared.outbox import stream_name
+from shared.relay import Relay
+from shared.server import Runtime
+
+M = TypeVar("M", bound=Message)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    # The family of events, as the producing service records them ("content.posts").
+    family: str
+    # "<service>.<purpose>", e.g. "social.notifications".
+    group: str
+    handler: Handler
+
+
+class UnexpectedPayload(ValueError):
+    """An event whose payload is not the message its type promises: it cannot succeed on
+    a retry, so it fails every attempt and ends in the dead-letter stream."""
+
+
+def payload(event: events_pb2.Event, message_type: type[M]) -> M:
+    """The event's payload as `message_type`."""
+    message = message_type()
+    if not event.payload.Unpack(message):
+        raise UnexpectedPayload(
+            f"{event.type} carries {event.payload.TypeName()}, "
+            f"not {message_type.DESCRIPTOR.full_name}"
+        )
+    return message
+
+
+class Events:
+    def __init__(
+        self, runtime: Runtime, subscriptions: Sequence[Subscription], *, relay: bool = True
+    ) -> None:
+        """`relay`: whether this service records events of its own to publish."""
+        settings = runtime.settings
+        prefix = settings.events_stream_prefix
+        self.relay = (
+            Relay(
+                runtime.db,
+                runtime.redis,
+                runtime.spec.name,
+                poll_seconds=settings.events_poll_seconds,
+                stream_prefix=prefix,
+            )
+            if relay
+            else None
+        )
+        self.consumers = [
+            Consumer(
+                runtime.db,
+                runtime.redis,
+                stream_name(prefix, subscription.family),
+                subscription.group,
+                subscription.handler,
+                block_seconds=settings.events_block_seconds,
+                max_attempts=settings.events_max_attempts,
+                backoff_seconds=settings.events_backoff_seconds,
+                backoff_max_seconds=settings.events_backoff_max_seconds,
+                claim_idle_seconds=settings.events_claim_idle_seconds,
+            )
+            for subscription in subscriptions
+        ]
+
+    def start(self) -> None:
+        if self.relay is not None:
+            self.relay.start()
+        for consumer in self.consumers:
+            consumer.start()
+
+    async def close(self) -> None:
+        for consumer in self.consumers:
+            await consumer.close()
+        if self.relay is not None:
+            await self.relay.close()
