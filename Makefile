@@ -8,7 +8,7 @@ GEN    := gen
 PROTOS := $(shell find protos -name '*.proto')
 GEN_STAMP := $(GEN)/.generated
 
-.PHONY: all venv protos lint typecheck test test-fast run bench clean
+.PHONY: all venv protos lint typecheck breaking test test-fast run bench clean
 
 all: test
 
@@ -42,7 +42,13 @@ lint: $(GEN_STAMP)
 typecheck: $(GEN_STAMP)
 	$(BIN)/mypy shared services
 
-test: lint typecheck
+# Protos stay compatible with the last release tag, or the previous commit without one.
+breaking: $(STAMP)
+	@against=$$(git describe --tags --abbrev=0 2>/dev/null || git rev-parse -q --verify HEAD~1); \
+	if [ -z "$$against" ]; then echo "buf breaking: no release tag or previous commit to compare with"; \
+	else echo "buf breaking against $$against"; $(BIN)/buf breaking --against ".git#ref=$$against"; fi
+
+test: lint typecheck breaking
 	$(BIN)/pytest
 
 run: $(GEN_STAMP)

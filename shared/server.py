@@ -31,6 +31,10 @@ log = logs.get_logger("daira.server")
 
 HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+# A health "service" that is SERVING while the process runs, whatever its readiness: the
+# liveness probe asks for it, so an outage of PostgreSQL takes replicas out of rotation
+# without restarting them.
+LIVENESS = "liveness"
 
 
 @dataclass
@@ -174,6 +178,7 @@ async def start(
     health_pb2_grpc.add_HealthServicer_to_server(running.health, server)
     for name in ("", spec.grpc_service):
         await running.health.set(name, NOT_SERVING)
+    await running.health.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
     reflection.enable_server_reflection(
         [spec.grpc_service, HEALTH_SERVICE, reflection.SERVICE_NAME], server
     )

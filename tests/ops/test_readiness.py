@@ -18,7 +18,7 @@ from services.users.api import build
 from shared.embedded import EmbeddedPostgres
 from shared.migrate import scripts, upgrade
 from shared.provision import provision_service_database
-from shared.server import RunningServer, start
+from shared.server import LIVENESS, RunningServer, start
 from tests.ops import health
 from tests.users.conftest import users_settings
 
@@ -96,3 +96,11 @@ async def test_health_flips_to_not_serving_while_postgres_is_down_and_back_when_
         await health.wait_for(running.port, SPEC.grpc_service, health.SERVING)
     finally:
         await running.stop(0)
+
+
+async def test_liveness_stays_serving_while_the_service_is_not_ready(
+    unmigrated: tuple[str, RunningServer],
+) -> None:
+    _, running = unmigrated
+    assert not await running.check_readiness()
+    assert await health.status(running.port, LIVENESS) == health.SERVING
