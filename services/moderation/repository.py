@@ -78,7 +78,7 @@ def _claimable(now: Any) -> Any:
 CLAIM = (
     update(subjects)
     .where(
-        subjects.c.id == ID,
+        subjects.c.id == bindparam("subject", type_=UUID(as_uuid=True)),
         subjects.c.state != "closed",
         or_(_claimable(NOW), subjects.c.claimed_by == bindparam("moderator")),
     )
@@ -99,7 +99,7 @@ async def claim(
     until: datetime,
 ) -> Record | None:
     """The subject, now the moderator's; None when it is closed or another's claim lasts."""
-    params = {"id": subject_id, "moderator": moderator, "now": now, "until": until}
+    params = {"subject": subject_id, "moderator": moderator, "now": now, "until": until}
     return (await conn.execute(CLAIM, params)).one_or_none()
 
 
