@@ -221,3 +221,36 @@ def test_a_demo_wallet_is_funded_by_the_seed(platform: dict[str, str]) -> None:
     )["wallet"]
     assert wallet["user_id"] == demo.user.id
     assert int(wallet["available_balance"]) > 0
+
+
+def test_grpcurl_lists_the_moderation_service_beside_users(platform: dict[str, str]) -> None:
+    listed = grpcurl(platform["moderation"], "list").split()
+    assert "daira.moderation.v1.ModerationService" in listed
+
+
+def test_the_demo_moderator_sees_the_seeded_queue_through_grpcurl(
+    platform: dict[str, str],
+) -> None:
+    moderator = _login(platform["users"], "moderator", "moderator-password-1")
+    bearer = f"authorization: Bearer {moderator.access_token}"
+    queue = json.loads(
+        grpcurl(
+            platform["moderation"],
+            "-H",
+            bearer,
+            "daira.moderation.v1.ModerationService/ListQueue",
+            data={"page_size": 20},
+        )
+    )["subjects"]
+    stats = json.loads(
+        grpcurl(
+            platform["moderation"],
+            "-H",
+            bearer,
+            "daira.moderation.v1.ModerationService/GetQueueStats",
+            data={},
+        )
+    )
+    assert queue[0]["reason"] == "REPORT_REASON_ILLEGAL"
+    assert max(int(subject["reporter_count"]) for subject in queue) == 4
+    assert int(stats["decided_last_day"]) == 1
