@@ -1,0 +1,90 @@
+"""The queue's pages, claim-next and a reporter's reports are index ranges in order on a
+queue of 100,000 open subjects, never a sort of the table.
+
+The statements are the repository's own, EXPLAINed with real parameters in a database of
+their own seeded as the bench seeds it (bench/moderation_dataset.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+import pytest
+
+from bench import moderation_dataset
+from services.moderation import SPEC, priority, repository
+from tests.harness import plan, seeded_database
+
+from .conftest import DB_PASSWORD
+
+SUBJECTS = 100_000
+USERS = [str(uuid.UUID(int=n, version=4)) for n in range(1, 10_001)]
+MODERATOR = uuid.uuid4()
+
+
+@pytest.fixture(scope="module")
+def db(pg_admin_url: str) -> Iterator[psycopg.Connection[Any]]:
+    with seeded_database(
+        pg_admin_url,
+        SPEC,
+        "daira_moderation_plans",
+        DB_PASSWORD,
+        filled="SELECT count(*) > 0 FROM subjects",
+        fill=lambda conn: moderation_dataset.fill(conn, SUBJECTS, USERS),
+    ) as conn:
+        yield conn
+
+
+def read_in_order(found: str, index: str) -> bool:
+    """The plan reads `index` under its Limit, with no Sort and no scan of the table."""
+    return index in found and "Sort" not in found and "Seq Scan" not in found
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason", "index"),
+    [
+        (None, None, "subjects_queue "),
+        ("post", None, "subjects_queue_by_kind"),
+        (None, "spam", "subjects_queue_by_reason"),
+    ],
+)
+def test_a_queue_page_is_a_range_of_the_index_of_its_filter(db, kind, reason, index) -> None:
+    first = plan(db, repository.queue_statement("open", kind, reason, None, 21))
+    later = plan(
+        db,
+        repository.queue_statement(
+            "open", kind, reason, (datetime.now(UTC) - timedelta(days=2), uuid.uuid4()), 21
+        ),
+    )
+
+    assert read_in_order(first, index), first
+    assert read_in_order(later, index), later
+
+
+def test_claim_next_walks_the_queue_index(db) -> None:
+    now = datetime.now(UTC)
+    statement = repository.claim_next_statement(
+        "open", None, None, MODERATOR, now, now + timedelta(minutes=15)
+    )
+
+    found = plan(db, statement)
+
+    assert read_in_order(found, "subjects_queue "), found
+    assert "LockRows" in found
+
+
+def test_a_reporters_reports_come_from_their_index(db) -> None:
+    found = plan(db, repository.reports_of_statement(uuid.UUID(USERS[7]), None, 21))
+
+    assert "reports_by_reporter" in found and "Seq Scan on reports" not in found, found
+
+
+def test_the_seeded_subjects_are_due_as_the_service_computes(db) -> None:
+    rows = db.execute(moderation_dataset.CHECK_SQL + " LIMIT 1000").fetchall()
+
+    for first, severity, reporters, due in rows:
+        expected = priority.due_at(first, severity, reporters)
+        assert abs((expected - due).total_seconds()) < 0.001
