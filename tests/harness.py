@@ -11,9 +11,9 @@ import asyncio
 import hashlib
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 import psycopg
@@ -35,6 +35,8 @@ SERVING_TIMEOUT_SECONDS = 30.0
 SECRET = "users-integration-tests-secret-0123456789"  # 40 characters
 # The event streams of this pytest process: workers and runs sharing one Redis keep apart.
 EVENTS_PREFIX = f"daira-test-{uuid.uuid4().hex[:12]}"
+
+T = TypeVar("T")
 
 
 def service_settings(database_url: str, redis_url: str) -> dict[str, Any]:
@@ -76,22 +78,46 @@ async def published(
             await asyncio.sleep(0.02)
 
 
-async def publish(redis_url: str, family: str, event: events_pb2.Event) -> None:
-    """Put `event` on this process's stream of `family`, as a relay would."""
+async def publish(
+    redis_url: str, family: str, event: events_pb2.Event, *, prefix: str = EVENTS_PREFIX
+) -> None:
+    """Put `event` on this process's stream of `family` (or that of services started with
+    another `events_stream_prefix`), as a relay would."""
     async with Redis.from_url(redis_url) as redis:
-        await redis.xadd(stream_name(EVENTS_PREFIX, family), {"event": event.SerializeToString()})
+        await redis.xadd(stream_name(prefix, family), {"event": event.SerializeToString()})
+
+
+async def settled(
+    read: Callable[[], Awaitable[T]], expected: T, *, wait_seconds: float = 10.0
+) -> T:
+    """What `read()` answers once it is `expected`, or its last answer after `wait_seconds`:
+    for effects that follow an event, without guessing how long handling takes."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        found = await read()
+        if found == expected or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(0.05)
 
 
 async def dead_letter(
-    redis_url: str, family: str, event_id: str, *, wait_seconds: float = 10.0
+    redis_url: str,
+    family: str,
+    event_id: str,
+    *,
+    wait_seconds: float = 10.0,
+    prefix: str = EVENTS_PREFIX,
+    group: str | None = None,
 ) -> DeadLetter | None:
-    """The dead letter of event `event_id` in this process's `family`, once it is there."""
-    stream = stream_name(EVENTS_PREFIX, family)
+    """The dead letter of event `event_id` in this process's `family` (or that of services
+    started with another `events_stream_prefix`), of `group` if given, once it is there."""
+    stream = stream_name(prefix, family)
     deadline = time.monotonic() + wait_seconds
     async with Redis.from_url(redis_url) as redis:
         while True:
             for letter in await list_dead(redis, stream, count=10_000):
-                if letter.event is not None and letter.event.id == event_id:
+                event = letter.event
+                if event is not None and event.id == event_id and group in (None, letter.group):
                     return letter
             if time.monotonic() > deadline:
                 return None

@@ -40,6 +40,7 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
@@ -118,6 +119,15 @@ def pair_key(a: uuid.UUID, b: uuid.UUID) -> int:
 async def lock_pair(conn: AsyncConnection, a: uuid.UUID, b: uuid.UUID) -> None:
     """Hold the pair's lock until the transaction ends."""
     await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": pair_key(a, b)})
+
+
+LOCK_PAIRS = text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS bigint[])) AS key")
+
+
+async def lock_pairs(conn: AsyncConnection, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """Hold the locks of all these pairs until the transaction ends, taken in key order in
+    one round trip, so two transactions that each lock several pairs cannot deadlock."""
+    await conn.execute(LOCK_PAIRS, {"keys": sorted({pair_key(a, b) for a, b in pairs})})
 
 
 BLOCKED_BETWEEN = select(
@@ -214,6 +224,23 @@ async def delete_friendship(conn: AsyncConnection, a: uuid.UUID, b: uuid.UUID) -
     return bool((await conn.execute(statement)).all())
 
 
+def follows_of_statement(user_id: uuid.UUID, limit: int) -> Any:
+    """Up to `limit` follows (or requests) by the user and up to `limit` of the user, as
+    (follower_id, followee_id), on the primary key and follows_by_followee."""
+    pair = (follows.c.follower_id, follows.c.followee_id)
+    return union_all(
+        select(*pair).where(follows.c.follower_id == user_id).limit(limit),
+        select(*pair).where(follows.c.followee_id == user_id).limit(limit),
+    )
+
+
+async def follows_of(
+    conn: AsyncConnection, user_id: uuid.UUID, limit: int
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    rows = (await conn.execute(follows_of_statement(user_id, limit))).all()
+    return [(row.follower_id, row.followee_id) for row in rows]
+
+
 def followers_statement(user_id: uuid.UUID, after: After, limit: int) -> Select[Any]:
     """On follows_by_followee."""
     conditions = (follows.c.followee_id == user_id, follows.c.state == "active")
@@ -254,6 +281,17 @@ async def insert_block(
 async def delete_block(conn: AsyncConnection, blocker: uuid.UUID, blocked: uuid.UUID) -> None:
     await conn.execute(
         delete(blocks).where(blocks.c.blocker_id == blocker, blocks.c.blocked_id == blocked)
+    )
+
+
+async def delete_blocks_and_mutes_of(conn: AsyncConnection, user_id: uuid.UUID) -> None:
+    """Every block and mute by the user or of them (on the primary keys, blocks_by_blocked
+    and mutes_by_muted)."""
+    await conn.execute(
+        delete(blocks).where(or_(blocks.c.blocker_id == user_id, blocks.c.blocked_id == user_id))
+    )
+    await conn.execute(
+        delete(mutes).where(or_(mutes.c.muter_id == user_id, mutes.c.muted_id == user_id))
     )
 
 

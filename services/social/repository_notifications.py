@@ -20,9 +20,11 @@ from sqlalchemy import (
     Text,
     Update,
     bindparam,
+    delete,
     exists,
     func,
     literal,
+    or_,
     select,
     tuple_,
     update,
@@ -104,6 +106,20 @@ async def insert_notifications(
         "now": now,
     }
     return len((await conn.execute(INSERT_NOTIFICATIONS, params)).all())
+
+
+async def delete_notifications_of(conn: AsyncConnection, user_id: uuid.UUID, limit: int) -> int:
+    """Remove up to `limit` notifications to the user or caused by them (on
+    notifications_by_recipient and notifications_by_actor); how many."""
+    theirs = (
+        select(notifications.c.id)
+        .where(or_(notifications.c.recipient_id == user_id, notifications.c.actor_id == user_id))
+        .limit(limit)
+    )
+    result = await conn.execute(
+        delete(notifications).where(notifications.c.id.in_(theirs)).returning(notifications.c.id)
+    )
+    return len(result.all())
 
 
 def notifications_statement(

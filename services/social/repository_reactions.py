@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, any_, case, delete, func, literal_column, select
+from sqlalchemy import Select, any_, case, delete, func, literal_column, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -57,6 +57,27 @@ async def delete_reaction(conn: AsyncConnection, target: Target, user_id: uuid.U
         .returning(reactions.c.kind)
     )
     return (await conn.execute(statement)).scalar_one_or_none()
+
+
+async def delete_reactions_of(
+    conn: AsyncConnection, user_id: uuid.UUID, limit: int
+) -> list[Record]:
+    """Remove up to `limit` of the user's reactions, found on reactions_by_user; the target
+    and kind of each removed."""
+    theirs = (
+        select(reactions.c.target_id, reactions.c.target_kind)
+        .where(reactions.c.user_id == user_id)
+        .limit(limit)
+    )
+    statement = (
+        delete(reactions)
+        .where(
+            reactions.c.user_id == user_id,
+            tuple_(reactions.c.target_id, reactions.c.target_kind).in_(theirs),
+        )
+        .returning(reactions.c.target_kind, reactions.c.target_id, reactions.c.kind)
+    )
+    return list((await conn.execute(statement)).all())
 
 
 # Counts by kind of target_ids (of any target kind: the caller picks), summed over slots.

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from services.social import activity
+from services.social import activity, cascade
 from services.social.deps import Deps
 from shared.eventing import Subscription
 
 
 def subscriptions(deps: Deps) -> list[Subscription]:
-    return [*activity.SUBSCRIPTIONS]
+    return [*activity.SUBSCRIPTIONS, cascade.subscription(deps)]

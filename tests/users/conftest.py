@@ -17,11 +17,13 @@ import psycopg
 import pytest
 from google.rpc import error_details_pb2, status_pb2
 
-from daira.users.v1 import users_pb2, users_pb2_grpc
+from daira.events.v1 import events_pb2
+from daira.users.v1 import users_events_pb2, users_pb2, users_pb2_grpc
 from services.users import SPEC
 from services.users.api import build
 from services.users.settings import UsersSettings
 from shared.auth import TokenService
+from shared.outbox import envelope
 from shared.server import RunningServer
 from tests import harness
 
@@ -304,3 +306,20 @@ async def moderator(accounts: Accounts) -> Account:
 @pytest.fixture
 async def admin(accounts: Accounts) -> Account:
     return await accounts.create(role="admin")
+
+
+# --- the users service's events, as other services receive them --------------------------
+
+
+def user_deleted(user_id: str) -> events_pb2.Event:
+    """users.user.deleted of `user_id`, as DeleteUser records it."""
+    deleted = users_events_pb2.UserDeleted(user_id=user_id, actor_id=user_id)
+    return envelope("users.user.deleted", user_id, deleted, request_id="test")
+
+
+def status_changed(user_id: str) -> events_pb2.Event:
+    """users.user.status_changed of `user_id` (a ban), an event on the same family."""
+    changed = users_events_pb2.UserStatusChanged(
+        user_id=user_id, before=users_pb2.USER_STATUS_ACTIVE, after=users_pb2.USER_STATUS_BANNED
+    )
+    return envelope("users.user.status_changed", user_id, changed, request_id="test")
