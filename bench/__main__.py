@@ -80,7 +80,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=100_000,
         help="seeded posts (for the content and social scenarios)",
     )
-    parser.add_argument("--channels", type=int, default=1, help="client channels (connections)")
+    parser.add_argument(
+        "--channels",
+        type=int,
+        default=0,
+        help="client channels (connections); default 1, or 4 per worker so the kernel "
+        "spreads them over the workers",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes per service, sharing its port (SO_REUSEPORT)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument(
         "--service-command",
@@ -116,6 +128,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "default 0: closed loop, each caller sends again as soon as it has its answer",
     )
     args = parser.parse_args(argv)
+    args.channels = args.channels or (1 if args.workers == 1 else 4 * args.workers)
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [s for s in args.scenarios if s not in SCENARIOS]
     if unknown:
@@ -217,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
                 workdir,
                 cache_tier=Tier.PROFILES,
                 command=args.service_command,
+                workers=args.workers,
             )
         )
         say(f"users service SERVING on {users.target} (pid {users.pid})")
@@ -231,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
                 workdir,
                 cache_tier=POSTS_TIER,
                 command=args.content_command,
+                workers=args.workers,
                 secret=users.secret,
                 settings={"USERS_ADDRESS": users.target},
             )
@@ -247,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
                 redis_url,
                 workdir,
                 command=args.social_command,
+                workers=args.workers,
                 secret=users.secret,
                 settings={"USERS_ADDRESS": users.target, "CONTENT_ADDRESS": content.target},
             )

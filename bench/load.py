@@ -30,7 +30,8 @@ CHANNEL_OPTIONS = [("grpc.use_local_subchannel_pool", 1)]
 
 
 class _Window:
-    """CPU counters (server, this client, the bench's tree, the machine) over the window."""
+    """CPU counters (server with its workers, this client, the bench's tree, the machine)
+    over the window."""
 
     def __init__(self, server_pid: int, bench_pid: int) -> None:
         self._server = psutil.Process(server_pid) if server_pid else None
@@ -39,7 +40,7 @@ class _Window:
         self._start: tuple[float, ...] = ()
 
     def _sample(self) -> tuple[float, ...]:
-        server = cpu.process_cpu(self._server) if self._server is not None else 0.0
+        server = cpu.tree_cpu(self._server) if self._server is not None else 0.0
         tree = cpu.tree_cpu(self._bench) if self._bench is not None else 0.0
         busy, total = cpu.machine_cpu()
         return server, time.process_time(), busy, tree, total

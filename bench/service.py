@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -33,6 +34,19 @@ STOP_TIMEOUT_SECONDS = 15.0
 CACHE_LINE = re.compile(r"^daira_cache_requests_total\{([^}]*)\}\s+([0-9.eE+]+)$", re.M)
 
 
+def free_ports_in_a_row(count: int) -> int:
+    """The first of `count` consecutive free ports (one metrics port per worker)."""
+    while True:
+        first = free_port()
+        try:
+            for port in range(first + 1, first + count):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return first
+
+
 class ServiceProcess:
     def __init__(
         self,
@@ -45,15 +59,18 @@ class ServiceProcess:
         command: list[str] | None = None,
         secret: str | None = None,
         settings: dict[str, str] | None = None,
+        workers: int = 1,
     ) -> None:
         """`secret`: the token secret, shared with the services it calls or is called by;
         `settings`: more DAIRA_<SERVICE>_ settings by unprefixed name (USERS_ADDRESS, …);
-        `cache_tier`: the tier whose hits and misses `cache_counts` reports."""
+        `cache_tier`: the tier whose hits and misses `cache_counts` reports;
+        `workers`: processes serving the port (worker k's metrics on `metrics_port + k`)."""
         self.spec = spec
         self.cache_tier = cache_tier
         self.command = command or [sys.executable, "-m", spec.module]
         self.port = free_port()
-        self.metrics_port = free_port()
+        self.workers = workers
+        self.metrics_port = free_ports_in_a_row(workers)
         self.secret = secret or secrets.token_urlsafe(48)
         self.log_path = workdir / f"{spec.name}-service.log"
         # Read at start(), so services that call each other can learn each other's targets.
@@ -63,6 +80,7 @@ class ServiceProcess:
             "PORT": str(self.port),
             "METRICS_PORT": str(self.metrics_port),
             "AUTH_SECRET": self.secret,
+            "WORKERS": str(workers),
         } | (settings or {})
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -113,14 +131,17 @@ class ServiceProcess:
         counts: Counter[str] = Counter()
         if self.cache_tier is None:
             return counts
-        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
-        with urllib.request.urlopen(url, timeout=5) as reply:
-            text = reply.read().decode()
+        text = "".join(self._metrics(self.metrics_port + k) for k in range(self.workers))
         for labels, value in CACHE_LINE.findall(text):
             pairs = dict(re.findall(r'(\w+)="([^"]*)"', labels))
             if pairs.get("tier") == self.cache_tier.value:
                 counts[pairs.get("outcome", "")] += int(float(value))
         return counts
+
+    @staticmethod
+    def _metrics(port: int) -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
+            return str(reply.read().decode())
 
     def log_tail(self, chars: int = 3000) -> str:
         try:

@@ -75,3 +75,9 @@ async def test_a_post_mentioning_a_user_is_one_trace_from_content_through_users(
     assert call.context.trace_id == post.context.trace_id == served.context.trace_id
     assert call.parent and call.parent.span_id == post.context.span_id
     assert served.parent and served.parent.span_id == call.context.span_id
+
+
+def test_no_trace_context_is_sent_while_tracing_is_off() -> None:
+    assert tracing.tracer is None
+    with tracing.client_span("users", "GetUser") as metadata:
+        assert metadata == ()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import time
 import urllib.request
 from collections.abc import AsyncIterator
@@ -15,8 +14,8 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from bench.service import free_ports_in_a_row
 from services.users import SPEC
-from shared.embedded import free_port
 from tests import harness
 from tests.ops.processes import ServiceProcess
 
@@ -24,19 +23,6 @@ WORKERS = 2
 # New connections, each placed on a worker by the kernel: all on one would be a 1 in 2^39.
 CONNECTIONS = 40
 CHECKS = re.compile(r'^daira_rpc_requests_total\{[^}]*method="Check"[^}]*\}\s+([0-9.]+)$', re.M)
-
-
-def free_ports_in_a_row(count: int) -> int:
-    """The first of `count` consecutive free ports."""
-    while True:
-        first = free_port()
-        try:
-            for port in range(first + 1, first + count):
-                with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return first
 
 
 def metrics(port: int) -> str:
