@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     me = psutil.Process()
     results: list[tuple[str, Result]] = []
     extra: list[str] = []
-    chosen = {SCENARIOS[key].service for key in args.scenarios}
+    chosen = {name for key in args.scenarios for name in SCENARIOS[key].services}
     if "social" in chosen:
         chosen.add("content")  # social asks content who wrote what is reacted to
     with (

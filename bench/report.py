@@ -15,6 +15,7 @@ WRITE_P99_MS = 20.0
 READS = (
     "get-post", "batch-posts", "user-posts", "comments", "trending", "hashtag",
     "relationships", "followers", "followers-deep", "reaction-counts", "unread", "notifications",
+    "home-feed",
 )  # fmt: skip
 # The p99 latency each scenario must stay under, by key.
 P99_TARGETS_MS = {

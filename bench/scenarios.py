@@ -18,6 +18,10 @@ CreatePost sends each request once (a fresh request_id per call) as the bench us
 with a hashtag and an @mention of a seeded user, which content resolves by asking users.
 It runs last by default, so the lists read only the seed.
 
+Home feed: GetHomeFeed(20) warm is the bench user's feed read again and again (built by
+its first read): the users it follows that have more than 20,000 followers are
+celebrities, whose newest posts are merged in from PostgreSQL on every read.
+
 Social: every call is the bench user's, over a graph of about 7,000,000 follows
 (social_dataset). GetRelationships(100) samples 100 of the users it follows, its
 followers and strangers; ListFollowers reads the first page of each of the 20 most
@@ -134,6 +138,12 @@ class Scenario:
     authorized: bool = True
     # The ids to read through the service before the run, so they are cached.
     warm: Callable[[Data], list[str]] | None = None
+    # Other services it needs running (and seeded) besides its own.
+    needs: tuple[str, ...] = ()
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        return (self.service, *self.needs)
 
 
 def _login_shape(concurrency: int, duration: float) -> tuple[int, float]:
@@ -323,6 +333,14 @@ SCENARIOS = {
             once=True,
         ),
         Scenario(
+            "home-feed",
+            "GetHomeFeed(20) warm",
+            f"{CONTENT_API}/GetHomeFeed",
+            _one(cpb.GetHomeFeedRequest(page_size=PAGE_SIZE)),
+            service="content",
+            needs=("social",),  # whom the bench user follows
+        ),
+        Scenario(
             "social-floor",
             "Health/Check (social floor)",
             HEALTH,
@@ -418,7 +436,7 @@ CONTENT_SCENARIOS = [
 # The writes last, so the reads see only the seed.
 SOCIAL_SCENARIOS = [
     "social-floor", "relationships", "followers", "followers-deep", "reaction-counts", "unread",
-    "notifications", "follow", "react",
+    "notifications", "home-feed", "follow", "react",
 ]  # fmt: skip
 DEFAULT_SCENARIOS = USERS_SCENARIOS + CONTENT_SCENARIOS + SOCIAL_SCENARIOS
 # Each service's floor: the scenario its others' throughput is compared with.

@@ -10,5 +10,5 @@ USERS_ACCOUNTS = "users.accounts"
 CONTENT_POSTS = "content.posts"
 # content.comment.created (daira.content.v1 CommentCreated)
 CONTENT_COMMENTS = "content.comments"
-# social.follow.started, .ended, social.mute.started, .ended (daira.social.v1 FollowStarted, …)
+# social.follow.started, .ended (daira.social.v1 FollowStarted, FollowEnded)
 SOCIAL_FOLLOWS = "social.follows"

@@ -19,6 +19,7 @@ from services.content import convert
 from services.content.comments import Comments
 from services.content.deps import Deps
 from services.content.feeds import Feeds
+from services.content.home_feed import HomeFeed
 from services.content.media import Media
 from services.content.moderation import Moderation
 from services.content.posts import Posts
@@ -52,6 +53,7 @@ ACCESS = {
     "DeleteComment": Access.USER,
     "ListComments": Access.USER,
     "ListUserPosts": Access.USER,
+    "GetHomeFeed": Access.USER,
     "ListTrending": Access.USER,
     "SearchByHashtag": Access.USER,
     "SetContentVisibility": Access.SERVICE,
@@ -79,6 +81,7 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
         self.posts = Posts(deps, self.media)
         self.comments = Comments(deps, self.posts)
         self.feeds = Feeds(deps, self.posts)
+        self.home_feed = HomeFeed(deps, self.posts)
         self.videos = Videos(deps)
         self.moderation = Moderation(deps)
         self._reconciler: asyncio.Task[None] | None = None
@@ -235,6 +238,14 @@ class ContentServicer(content_pb2_grpc.ContentServiceServicer):
         )
         return pb.ListUserPostsResponse(posts=posts, next_page_token=token)
 
+    async def GetHomeFeed(
+        self, request: pb.GetHomeFeedRequest, context: Context
+    ) -> pb.GetHomeFeedResponse:
+        posts, authors, token = await self.home_feed.page(
+            current_principal(), request.page_size, request.page_token
+        )
+        return pb.GetHomeFeedResponse(posts=posts, authors=authors, next_page_token=token)
+
     async def ListTrending(
         self, request: pb.ListTrendingRequest, context: Context
     ) -> pb.ListTrendingResponse:
@@ -268,7 +279,7 @@ async def build(runtime: Runtime) -> Endpoint:
     deps = Deps.from_runtime(runtime)
     servicer = ContentServicer(deps)
     servicer.start()
-    events = Events(runtime, subscriptions(deps))
+    events = Events(runtime, subscriptions(deps, servicer.home_feed.store))
     events.start()
 
     async def stop() -> None:

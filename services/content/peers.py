@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import NamedTuple, TypeVar
 
 import grpc
 
@@ -107,6 +107,12 @@ class Peers:
         self, viewer: uuid.UUID, authors: Iterable[uuid.UUID]
     ) -> dict[uuid.UUID, Relation]:
         """How each author relates to the viewer; UNKNOWN where social cannot answer."""
+        return {
+            author: link.relation for author, link in (await self.links(viewer, authors)).items()
+        }
+
+    async def links(self, viewer: uuid.UUID, authors: Iterable[uuid.UUID]) -> dict[uuid.UUID, Link]:
+        """Each author's relation to the viewer, and whether the viewer mutes them."""
 
         async def ask(chunk: Sequence[uuid.UUID]) -> dict[uuid.UUID, bytes]:
             request = social_pb2.GetRelationshipsRequest(
@@ -115,15 +121,66 @@ class Peers:
             reply = await self._social.call(
                 self._social_stub.GetRelationships, request, idempotent=True
             )
-            return {uuid.UUID(r.user_id): _relation(r).value.encode() for r in reply.relationships}
+            return {
+                uuid.UUID(r.user_id): f"{_relation(r).value}|{int(r.muting)}".encode()
+                for r in reply.relationships
+            }
 
         answers = await self._answers(
             {author: f"relation:{viewer}:{author}" for author in authors}, ask, "relations"
         )
-        return {
-            author: Relation.UNKNOWN if answer is None else Relation(answer.decode())
-            for author, answer in answers.items()
-        }
+        return {author: _link(answer) for author, answer in answers.items()}
+
+    async def following(self, user: uuid.UUID) -> list[uuid.UUID]:
+        """Everyone `user` follows, newest first. Raises Unavailable if social cannot say."""
+        request = social_pb2.ListFollowingRequest(user_id=str(user), page_size=SOCIAL_BATCH)
+        found: list[uuid.UUID] = []
+        while True:
+            reply = await self._social.call(
+                self._social_stub.ListFollowing, request, idempotent=True
+            )
+            found += [uuid.UUID(c.user_id) for c in reply.following]
+            if not reply.next_page_token:
+                return found
+            request.page_token = reply.next_page_token
+
+    async def followers(self, user: uuid.UUID | str) -> AsyncIterator[list[str]]:
+        """`user`'s followers, a page at a time. Raises Unavailable if social cannot say."""
+        request = social_pb2.ListFollowersRequest(user_id=str(user), page_size=SOCIAL_BATCH)
+        while True:
+            reply = await self._social.call(
+                self._social_stub.ListFollowers, request, idempotent=True
+            )
+            yield [c.user_id for c in reply.followers]
+            if not reply.next_page_token:
+                return
+            request.page_token = reply.next_page_token
+
+    async def follower_counts(self, users: Sequence[uuid.UUID | str]) -> dict[str, int]:
+        """Followers of each user. Raises Unavailable if social cannot say."""
+        counts: dict[str, int] = {}
+        for chunk in _batches(users):
+            request = social_pb2.GetUserStatsRequest(user_ids=[str(u) for u in chunk])
+            reply = await self._social.call(
+                self._social_stub.GetUserStats, request, idempotent=True
+            )
+            counts.update({s.user_id: s.followers_count for s in reply.stats})
+        return counts
+
+    async def authors(self, user_ids: Sequence[str]) -> list[pb.Author]:
+        """Who these users are, in one call; none if users cannot answer (degraded)."""
+        if not user_ids:
+            return []
+        request = users_pb2.BatchGetUsersRequest(ids=list(user_ids))
+        try:
+            reply = await self._users.call(self._user_stub.BatchGetUsers, request, idempotent=True)
+        except DomainError as exc:
+            log.warning("authors left out: users did not answer", error=exc.message)
+            return []
+        return [
+            pb.Author(user_id=u.id, username=u.username, display_name=u.display_name)
+            for u in reply.users
+        ]
 
     async def reactions(self, post_ids: Iterable[str]) -> dict[str, pb.ReactionCounts]:
         """Reaction counts per post (canonical ids); unavailable where social cannot answer."""
@@ -180,6 +237,18 @@ class Peers:
             )
         found.update(fresh)
         return {item: found.get(item) for item in keys}
+
+
+class Link(NamedTuple):
+    relation: Relation
+    muted: bool  # the viewer mutes the author
+
+
+def _link(answer: bytes | None) -> Link:
+    if answer is None:
+        return Link(Relation.UNKNOWN, muted=False)
+    relation, _, muted = answer.decode().partition("|")
+    return Link(Relation(relation), muted=muted == "1")
 
 
 def _relation(relationship: social_pb2.Relationship) -> Relation:

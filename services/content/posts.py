@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from daira.content.v1 import content_events_pb2 as events_pb2
 from daira.content.v1 import content_pb2 as pb
@@ -27,7 +27,7 @@ from services.content.deps import (
     sees,
 )
 from services.content.media import Media, new_media, withdrawn
-from services.content.peers import Relation
+from services.content.peers import Link, Relation
 from shared.auth import Principal
 from shared.errors import Aborted, AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from shared.ids import canonical_id, new_id, parse_id
@@ -152,28 +152,31 @@ class Posts:
         return found
 
     async def present(
-        self, principal: Principal, posts: Sequence[pb.Post], fields: frozenset[str] | None
+        self,
+        principal: Principal,
+        posts: Sequence[pb.Post],
+        fields: frozenset[str] | None,
+        keep: Callable[[pb.Post, Link], bool] | None = None,
     ) -> list[pb.Post]:
-        """What the caller may see of these posts, decorated; order kept. Social's two
-        answers (relations, reaction counts) are awaited together, not one after the other."""
+        """What the caller may see of these posts (and `keep` keeps, told how the caller
+        relates to each author), decorated; order kept. Social's two answers (relations,
+        reaction counts) are awaited together, not one after the other."""
         authors = set()
         if not privileged(principal):
             authors = {uuid.UUID(p.author_id) for p in posts} - {principal.user_id}
-        relations, reactions = await asyncio.gather(
-            self._deps.peers.relations(principal.user_id, authors),
+        links, reactions = await asyncio.gather(
+            self._deps.peers.links(principal.user_id, authors),
             self._reactions(posts, fields),
         )
-        shown = [
-            post
-            for post in posts
-            if sees(
-                principal,
-                uuid.UUID(post.author_id),
-                convert.VISIBILITY_NAMES[post.visibility],
-                convert.MODERATION_NAMES[post.moderation_state],
-                relations.get(uuid.UUID(post.author_id), Relation.UNKNOWN),
-            )
-        ]
+        unknown = Link(Relation.UNKNOWN, muted=False)
+        shown = []
+        for post in posts:
+            link = links.get(uuid.UUID(post.author_id), unknown)
+            visibility = convert.VISIBILITY_NAMES[post.visibility]
+            moderation = convert.MODERATION_NAMES[post.moderation_state]
+            seen = sees(principal, uuid.UUID(post.author_id), visibility, moderation, link.relation)
+            if seen and (keep is None or keep(post, link)):
+                shown.append(post)
         return _decorated(shown, reactions, fields)
 
     async def decorate(

@@ -14,3 +14,8 @@ class ContentSettings(ServiceSettings):
     # How long social's answers (relations, reaction counts) are reused by content's reads,
     # so a hot post is not a call to social per read; 0 asks social every time.
     social_answers_seconds: int = 5
+    # Home feeds: entries kept per user; authors with more followers than this are not
+    # fanned out (their posts are merged in at read time); a feed unread this long expires.
+    feed_size: int = 800
+    feed_celebrity_followers: int = 20_000
+    feed_idle_seconds: int = 7 * 86400

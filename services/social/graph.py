@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.social import repository
+from services.social import events, repository
 from services.social.tables import user_counts
 from shared.db import Database
 from shared.errors import FailedPrecondition
@@ -58,7 +58,9 @@ class Tally:
 async def started(
     conn: AsyncConnection, follower: uuid.UUID, followee: uuid.UUID, now: datetime, tally: Tally
 ) -> None:
-    """A follow just became active: count it, and befriend the pair if it is now mutual."""
+    """A follow just became active: count it, befriend the pair if it is now mutual, and
+    record social.follow.started."""
+    await events.follow_started(conn, follower, followee)
     tally.add(follower, 1, "following")
     tally.add(followee, 1, "followers")
     if await repository.follow_state(conn, followee, follower) == "active":
@@ -68,10 +70,12 @@ async def started(
 
 
 async def ended(conn: AsyncConnection, removed: Sequence[repository.Record], tally: Tally) -> None:
-    """Follow rows were just deleted: uncount the active ones and end their friendships."""
+    """Follow rows were just deleted: uncount the active ones, end their friendships, and
+    record social.follow.ended for each."""
     for row in removed:
         if row.state != "active":
             continue
+        await events.follow_ended(conn, row.follower_id, row.followee_id)
         tally.add(row.follower_id, -1, "following")
         tally.add(row.followee_id, -1, "followers")
         if await repository.delete_friendship(conn, row.follower_id, row.followee_id):

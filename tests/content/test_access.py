@@ -33,6 +33,7 @@ EVERY_CALL = {
     "DeleteComment": content_pb2.DeleteCommentRequest(id=SOME_ID),
     "ListComments": content_pb2.ListCommentsRequest(post_id=SOME_ID),
     "ListUserPosts": content_pb2.ListUserPostsRequest(user_id=SOME_ID),
+    "GetHomeFeed": content_pb2.GetHomeFeedRequest(),
     "ListTrending": content_pb2.ListTrendingRequest(),
     "SearchByHashtag": content_pb2.SearchByHashtagRequest(tag="cats"),
     "SetContentVisibility": content_pb2.SetContentVisibilityRequest(

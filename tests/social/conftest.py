@@ -94,6 +94,8 @@ __all__ = [
 ]
 
 DB_PASSWORD = "social-test-password"
+# Authors with more followers than this are home-feed celebrities (merged at read time).
+CELEBRITY_FOLLOWERS = 3
 # Nothing listens here.
 CLOSED_ADDRESS = "127.0.0.1:1"
 
@@ -180,8 +182,13 @@ async def content_and_social(
 async def servers(
     content_db_url: str, social_db_url: str, redis_url: str, users_server: RunningServer
 ) -> AsyncIterator[tuple[RunningServer, RunningServer]]:
+    users_address = f"127.0.0.1:{users_server.port}"
     async with content_and_social(
-        content_db_url, social_db_url, redis_url, f"127.0.0.1:{users_server.port}"
+        content_db_url,
+        social_db_url,
+        redis_url,
+        users_address,
+        feed_celebrity_followers=CELEBRITY_FOLLOWERS,
     ) as both:
         yield both
 

@@ -1,0 +1,173 @@
+"""The home feed: the posts of the accounts a user follows, and their own, newest first.
+
+Reads come from the user's feed in Redis (`feed_store`), filled on write: each published
+post is added to its followers' feeds by the fan-out consumer (`feed_fanout`), except the
+posts of celebrities (more followers than `feed_celebrity_followers`), which are read
+from the database at read time and merged in. A missing feed (new, expired or evicted)
+is rebuilt from the database before the first page is answered, so that page is never
+empty or partial; with Redis down the whole page comes from the database.
+
+Every page is filtered as the reader may see it now: deleted and moderated posts, posts
+of authors they no longer follow or who block them (until the fan-out's clean-up has
+caught up) and of authors they mute are left out. The authors of a page come from one
+call to users, its reaction counts from one call to social.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from daira.content.v1 import content_pb2 as pb
+from services.content import repository_feed
+from services.content.deps import Deps, require_user
+from services.content.feed_store import FeedStore, moment, score
+from services.content.peers import Link, Relation
+from services.content.posts import Posts
+from shared import pagination
+from shared.auth import Principal
+from shared.errors import DomainError, InvalidArgument
+from shared.logs import get_logger
+
+log = get_logger("daira.content.home_feed")
+
+Entry = tuple[int, str]  # (score: creation time in µs, post id)
+# Candidates read per round for a page of n: enough that filtering rarely needs a second.
+OVERREAD = 2
+ROUNDS = 3
+# A rebuilt feed takes the posts published while it was being rebuilt from this far back.
+REBUILD_OVERLAP = 50
+
+
+class HomeFeed:
+    def __init__(self, deps: Deps, posts: Posts) -> None:
+        self._deps = deps
+        self._posts = posts
+        settings = deps.settings
+        self.store = FeedStore(deps.runtime.redis, settings.feed_size, settings.feed_idle_seconds)
+
+    async def page(
+        self, principal: Principal, size: int, token: str
+    ) -> tuple[list[pb.Post], list[pb.Author], str]:
+        me = require_user(principal)
+        limit = pagination.page_size(size)
+        scope = {"home_feed": str(me)}
+        position = pagination.decode(token, scope)
+        below = _cursor(position) if position is not None else None
+        shown: list[pb.Post] = []
+        last: Entry | None = below
+        for _ in range(ROUNDS):
+            entries, more = await self._candidates(me, last, limit * OVERREAD)
+            if not entries:
+                break
+            shown += await self._visible(principal, me, entries)
+            last = entries[-1]
+            if len(shown) >= limit or not more:
+                break
+        else:
+            more = True
+        if len(shown) > limit:
+            shown, more = shown[:limit], True
+            last = (score(shown[-1].create_time.ToDatetime(tzinfo=UTC)), shown[-1].id)
+        next_token = pagination.encode([last[0], last[1]], scope) if more and last else ""
+        authors = await self._deps.peers.authors(list(dict.fromkeys(p.author_id for p in shown)))
+        return shown, authors, next_token
+
+    async def _visible(
+        self, principal: Principal, me: uuid.UUID, entries: list[Entry]
+    ) -> list[pb.Post]:
+        found = await self._posts.load([post_id for _, post_id in entries])
+        ordered = [found[post_id] for _, post_id in entries if post_id in found]
+
+        def followed(post: pb.Post, link: Link) -> bool:
+            if post.author_id == str(me):
+                return True
+            return link.relation in (Relation.FOLLOWER, Relation.UNKNOWN) and not link.muted
+
+        return await self._posts.present(principal, ordered, None, keep=followed)
+
+    async def _candidates(
+        self, me: uuid.UUID, below: Entry | None, count: int
+    ) -> tuple[list[Entry], bool]:
+        """Up to `count` entries older than `below`, newest first, and whether there may
+        be more."""
+        try:
+            stored = await self.store.page(me, below[0] if below else None, count + 1)
+        except RedisError as exc:
+            log.warning("home feed read from the database: Redis is down", error=repr(exc))
+            return await self._from_database(me, below, count)
+        if stored is None:
+            entries, celebrities = await self.rebuild(me)
+        else:
+            entries, celebrities = stored
+        entries = [entry for entry in entries if below is None or _older(entry, below)]
+        more = len(entries) > count
+        if celebrities:
+            merged = await self._newest(me, [uuid.UUID(c) for c in celebrities], below, count)
+            entries = sorted(set(entries) | set(merged), reverse=True)
+            more = more or len(merged) == count
+        return entries[:count], more or len(entries) > count
+
+    async def _from_database(
+        self, me: uuid.UUID, below: Entry | None, count: int
+    ) -> tuple[list[Entry], bool]:
+        authors = [me, *(await self._followed(me) or [])]
+        entries = await self._newest(me, authors, below, count + 1)
+        return entries[:count], len(entries) > count
+
+    async def rebuild(self, me: uuid.UUID) -> tuple[list[Entry], set[str]]:
+        """Build the user's feed from the database: the newest posts of everyone they
+        follow who is not a celebrity, and their own; the celebrities, to merge."""
+        followed = await self._followed(me)
+        if followed is None:  # not stored: the next read tries again
+            return await self._newest(me, [me], None, self._deps.settings.feed_size), set()
+        counts: dict[str, int] = {}
+        if followed:
+            try:
+                counts = await self._deps.peers.follower_counts(followed)
+            except DomainError:
+                return await self._newest(
+                    me, [me, *followed], None, self._deps.settings.feed_size
+                ), set()
+        threshold = self._deps.settings.feed_celebrity_followers
+        celebrities = {str(u) for u in followed if counts.get(str(u), 0) > threshold}
+        authors = [me, *(u for u in followed if str(u) not in celebrities)]
+        size = self._deps.settings.feed_size
+        entries = await self._newest(me, authors, None, size)
+        await self.store.build(me, entries, celebrities)
+        # Posts published while this ran were fanned out to a feed that did not exist yet.
+        recent = await self._newest(me, authors, None, REBUILD_OVERLAP)
+        await self.store.add([me], recent)
+        return sorted(set(entries) | set(recent), reverse=True), celebrities
+
+    async def _followed(self, me: uuid.UUID) -> list[uuid.UUID] | None:
+        """Whom the user follows; None when social cannot say."""
+        try:
+            return await self._deps.peers.following(me)
+        except DomainError as exc:
+            log.warning("home feed: social did not say who is followed", error=exc.message)
+            return None
+
+    async def _newest(
+        self, me: uuid.UUID, authors: list[uuid.UUID], below: Entry | None, count: int
+    ) -> list[Entry]:
+        before = repository_feed.NEWEST
+        if below is not None:
+            before = (moment(below[0]), uuid.UUID(below[1]))
+        async with self._deps.db.connection() as conn:
+            rows = await repository_feed.newest_of(conn, me, authors, count, before)
+        return [(score(row.created_at), str(row.id)) for row in rows]
+
+
+def _older(entry: Entry, below: Entry) -> bool:
+    return entry < below
+
+
+def _cursor(position: list[Any]) -> Entry:
+    match position:
+        case [int() as entry_score, str() as post_id]:
+            return entry_score, post_id
+    raise InvalidArgument("page_token", "is not a valid page token")
