@@ -174,6 +174,11 @@ async def count_in_state(conn: AsyncConnection, state: str) -> int:
     return int(await conn.scalar(COUNT_IN_STATE, {"state": state}) or 0)
 
 
+async def any_subject(conn: AsyncConnection) -> bool:
+    """Whether any target was ever reported (the demo seed runs once)."""
+    return bool(await conn.scalar(select(subjects.c.id).limit(1)))
+
+
 # --- reports -----------------------------------------------------------------------------
 
 OPEN_REPORT_BY = select(reports).where(
@@ -271,7 +276,3 @@ NOTES_ON = (
 
 async def notes_on(conn: AsyncConnection, subject_id: uuid.UUID, limit: int) -> list[Record]:
     return list((await conn.execute(NOTES_ON, {"subject_id": subject_id, "limit": limit})).all())
-
-
-async def any_subject(conn: AsyncConnection) -> bool:
-    return bool(await conn.scalar(select(subjects.c.id).limit(1)))

@@ -5,6 +5,7 @@ removed (even by a superuser), and filtered reads for admins."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import uuid
 
@@ -13,6 +14,9 @@ import psycopg
 import pytest
 
 from daira.moderation.v1 import moderation_pb2 as pb
+from services.moderation import audit
+from services.moderation.audit import AuditEntry
+from shared.db import Database
 
 from .conftest import decide, reported_post
 
@@ -234,3 +238,32 @@ async def test_an_entry_removed_by_a_superuser_is_found_where_it_was(
     assert not verdict.intact
     assert verdict.first_bad_sequence == removed
     assert verdict.problem == pb.AUDIT_PROBLEM_MISSING
+
+
+async def test_an_entry_appended_in_a_transaction_that_rolls_back_leaves_no_trace(
+    stub, admin, moderation_db_url
+):
+    database = Database(moderation_db_url)
+    actor = str(uuid.uuid4())
+    entry = AuditEntry(
+        actor=actor,
+        actor_role="admin",
+        action="users.set_status",
+        target_kind="user",
+        target_id=str(uuid.uuid4()),
+        source="users",
+    )
+    try:
+        with pytest.raises(RuntimeError):
+            async with database.transaction() as conn:
+                await audit.append(conn, entry)
+                raise RuntimeError("the action failed")
+        async with database.transaction() as conn:
+            kept = await audit.append(conn, dataclasses.replace(entry, reason="second try"))
+    finally:
+        await database.dispose()
+
+    listed = await entries(stub, admin, actor=actor)
+    assert [e.reason for e in listed] == ["second try"]
+    assert listed[0].sequence == kept.sequence
+    assert (await verify(stub, admin)).intact
