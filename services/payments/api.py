@@ -20,9 +20,11 @@ from services.payments.deposits import Deposits
 from services.payments.deps import Deps
 from services.payments.events import Events
 from services.payments.refunds import Refunds
+from services.payments.subscriptions import subscriptions
 from services.payments.tips import Tips
 from services.payments.wallets import Wallets
 from services.payments.withdrawals import Withdrawals
+from shared import eventing
 from shared.auth import Access, current_principal
 from shared.ids import parse_id
 from shared.server import Endpoint, Runtime
@@ -154,11 +156,17 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
 
 
 async def build(runtime: Runtime) -> Endpoint:
-    servicer = PaymentsServicer(Deps.from_runtime(runtime))
+    deps = Deps.from_runtime(runtime)
+    servicer = PaymentsServicer(deps)
     servicer.start()
+    # Domain events (shared.eventing), not the providers' events of services.payments.events.
+    events = eventing.Events(runtime, subscriptions(deps))
+    events.start()
+
+    async def stop() -> None:
+        await events.close()
+        await servicer.close()
+
     return Endpoint(
-        servicer,
-        payments_pb2_grpc.add_PaymentsServiceServicer_to_server,
-        ACCESS,
-        on_stop=servicer.close,
+        servicer, payments_pb2_grpc.add_PaymentsServiceServicer_to_server, ACCESS, on_stop=stop
     )

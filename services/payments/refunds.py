@@ -69,6 +69,11 @@ class Refunds:
                     )
                 if tip.type != "tip":
                     raise FailedPrecondition("only tips can be refunded", reason="NOT_REFUNDABLE")
+                if tip.payer_id is None or tip.payee_id is None:
+                    raise FailedPrecondition(
+                        "the tip's sender or recipient deleted their account",
+                        reason="ACCOUNT_DELETED",
+                    )
                 refunded = await repository.refunded(conn, tip_id)
                 if amount > tip.amount - refunded:
                     raise FailedPrecondition(

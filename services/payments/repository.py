@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, func, literal_column, select, text
+from sqlalchemy import Row, and_, bindparam, case, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -305,3 +305,30 @@ EARNINGS = (
 async def earnings(conn: AsyncConnection, user_id: uuid.UUID) -> list[Record]:
     """Per currency, transfer type and side: the sum and count of the user's entries."""
     return list((await conn.execute(EARNINGS, {"user_id": user_id})).all())
+
+
+# --- erasing a deleted account -----------------------------------------------------------
+
+
+async def erase_owner(conn: AsyncConnection, user_id: uuid.UUID, pseudonym: uuid.UUID) -> None:
+    """Take a deleted account's id out of the ledger, every amount and balance kept: it
+    leaves the transfers it was party to (as payer or payee, with the notes it wrote as
+    payer) and the entries of its wallets, found by account through the entries' unique
+    (account_id, version) index; then its wallets are relabelled `pseudonym`, a name no
+    caller holds. Migration 0004 lets the append-only rows change in exactly this way."""
+    wallets = select(accounts.c.id).where(IS_WALLET, accounts.c.user_id == user_id)
+    entries = ledger_entries.c.account_id.in_(wallets.scalar_subquery())
+    party = select(ledger_entries.c.transfer_id).where(entries)
+    await conn.execute(
+        update(transfers)
+        .where(transfers.c.id.in_(party.scalar_subquery()))
+        .values(
+            payer_id=case((transfers.c.payer_id == user_id, None), else_=transfers.c.payer_id),
+            payee_id=case((transfers.c.payee_id == user_id, None), else_=transfers.c.payee_id),
+            note=case((transfers.c.payer_id == user_id, ""), else_=transfers.c.note),
+        )
+    )
+    await conn.execute(update(ledger_entries).where(entries).values(user_id=None))
+    await conn.execute(
+        update(accounts).where(IS_WALLET, accounts.c.user_id == user_id).values(user_id=pseudonym)
+    )

@@ -66,6 +66,11 @@ async def forget_keys(conn: AsyncConnection, before: datetime) -> int:
     return (await conn.execute(statement)).rowcount
 
 
+async def forget_keys_of(conn: AsyncConnection, owner: str) -> None:
+    """Every key of one caller (a prefix of the primary key)."""
+    await conn.execute(delete(idempotency_keys).where(idempotency_keys.c.owner == owner))
+
+
 # --- payments ----------------------------------------------------------------------------
 
 
@@ -167,3 +172,13 @@ async def find_event(conn: AsyncConnection, provider: str, event_id: str) -> Rec
         provider_events.c.provider == provider, provider_events.c.event_id == event_id
     )
     return (await conn.execute(statement)).one_or_none()
+
+
+async def relabel_payments(conn: AsyncConnection, user_id: uuid.UUID, pseudonym: uuid.UUID) -> None:
+    """A deleted account's payments become `pseudonym`'s (as its wallets did), without
+    their destinations; on payments_by_user."""
+    await conn.execute(
+        update(payments)
+        .where(payments.c.user_id == user_id)
+        .values(user_id=pseudonym, destination="")
+    )
