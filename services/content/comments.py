@@ -11,6 +11,7 @@ post's and the parent's authors from it).
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -152,14 +153,8 @@ class Comments:
                     "only its author, the post's author or a moderator may delete a comment",
                     reason="NOT_COMMENT_AUTHOR",
                 )
-            removed = await repository_comments.delete_thread(
-                conn, comment.post_id, comment_id, moment
-            )
-            if removed == 0:
+            if await remove_thread(conn, comment, moment) == 0:
                 raise NotFound("comment", str(comment_id))
-            await repository.add_comments(conn, comment.post_id, -removed, moment)
-            if comment.parent_id is not None:
-                await repository_comments.add_replies(conn, comment.parent_id, comment.post_id, -1)
         await self._deps.forget_posts(comment.post_id)
 
     async def list(
@@ -188,3 +183,15 @@ class Comments:
             rows = await repository_comments.list_comments(conn, statement)
         rows, next_token = paging.page(rows, limit, paging.by_time, query)
         return [convert.comment(row) for row in rows], next_token
+
+
+async def remove_thread(conn: AsyncConnection, comment: repository.Record, moment: datetime) -> int:
+    """Soft-delete a live comment with the replies below it and uncount them on its post
+    and parent, the post's row locked by the caller; how many comments that removed (0 if
+    it was gone already)."""
+    removed = await repository_comments.delete_thread(conn, comment.post_id, comment.id, moment)
+    if removed:
+        await repository.add_comments(conn, comment.post_id, -removed, moment)
+        if comment.parent_id is not None:
+            await repository_comments.add_replies(conn, comment.parent_id, comment.post_id, -1)
+    return removed

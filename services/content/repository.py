@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    or_,
     select,
     tuple_,
     update,
@@ -293,6 +294,37 @@ async def delete_post(conn: AsyncConnection, post_id: uuid.UUID, now: datetime) 
     await conn.execute(
         update(posts).where(posts.c.id == post_id).values(deleted_at=now, updated_at=now)
     )
+
+
+async def delete_posts_of(
+    conn: AsyncConnection, author_id: uuid.UUID, limit: int, now: datetime
+) -> list[Record]:
+    """Soft-delete up to `limit` of the author's posts not deleted yet, published ones (on
+    posts_author_timeline) and unpublished ones (on posts_unpublished), locked in id order
+    as several-post writers lock them; each one's id and whether it was published."""
+    theirs = (
+        select(posts.c.id)
+        .where(
+            posts.c.author_id == author_id,
+            or_(LIVE_POST, and_(UNPUBLISHED, posts.c.deleted_at.is_(None))),
+        )
+        .order_by(posts.c.id)
+        .limit(limit)
+        .with_for_update()
+    )
+    result = await conn.execute(
+        update(posts)
+        .where(posts.c.id.in_(theirs.scalar_subquery()))
+        .values(deleted_at=now, updated_at=now)
+        .returning(posts.c.id, posts.c.published)
+    )
+    return list(result.all())
+
+
+async def lock_posts(conn: AsyncConnection, post_ids: Sequence[uuid.UUID]) -> None:
+    """Lock these posts' rows (live or not) in id order, as several-post writers lock them."""
+    statement = select(posts.c.id).where(posts.c.id.in_(list(post_ids))).order_by(posts.c.id)
+    await conn.execute(statement.with_for_update())
 
 
 async def set_post_moderation(

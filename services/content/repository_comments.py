@@ -103,6 +103,17 @@ async def delete_thread(
     return len(result.all())
 
 
+async def live_comments_of(conn: AsyncConnection, author_id: uuid.UUID, limit: int) -> list[Record]:
+    """Up to `limit` of the author's live comments, by post, on comments_by_author."""
+    statement = (
+        select(comments.c.id, comments.c.post_id, comments.c.parent_id)
+        .where(comments.c.author_id == author_id, LIVE_COMMENT)
+        .order_by(comments.c.post_id)
+        .limit(limit)
+    )
+    return list((await conn.execute(statement)).all())
+
+
 async def set_comment_moderation(
     conn: AsyncConnection, comment_id: uuid.UUID, state: str, reason: str
 ) -> Record | None:

@@ -116,6 +116,13 @@ async def start_post_release(
     return await _start_release(conn, post_media.c.post_id == post_id, now)
 
 
+async def start_posts_release(
+    conn: AsyncConnection, post_ids: Sequence[uuid.UUID], now: datetime
+) -> list[Record]:
+    """All of these deleted posts' unsettled media now owes its bytes back."""
+    return await _start_release(conn, post_media.c.post_id.in_(list(post_ids)), now)
+
+
 async def claim_stale_media(
     conn: AsyncConnection, cutoff: datetime, now: datetime, limit: int
 ) -> list[Record]:

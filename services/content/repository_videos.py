@@ -9,6 +9,7 @@ the sum over its slots, read in the same statement as the video.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Select, SmallInteger, func, literal, select, update
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.content.repository import After, Record, keyset
 from services.content.tables import video_view_counters, videos
 
+# A video whose author's account was deleted is in no read and takes no change.
+LIVE_VIDEO = videos.c.deleted_at.is_(None)
 VIEW_COUNT = (
     select(func.coalesce(func.sum(video_view_counters.c.views), 0))
     .where(video_view_counters.c.video_id == videos.c.id)
@@ -67,7 +70,7 @@ async def insert_video(conn: AsyncConnection, **values: Any) -> Record | None:
 
 
 async def get_video(conn: AsyncConnection, video_id: uuid.UUID) -> Record | None:
-    statement = select(*VIDEO_COLUMNS).where(videos.c.id == video_id)
+    statement = select(*VIDEO_COLUMNS).where(videos.c.id == video_id, LIVE_VIDEO)
     return (await conn.execute(statement)).one_or_none()
 
 
@@ -77,7 +80,7 @@ async def transition(
     """Apply `values` if the video is still in state `expected`; None if it is not."""
     result = await conn.execute(
         update(videos)
-        .where(videos.c.id == video_id, videos.c.state == expected)
+        .where(videos.c.id == video_id, videos.c.state == expected, LIVE_VIDEO)
         .values(**values)
         .returning(*VIDEO_COLUMNS)
     )
@@ -90,6 +93,7 @@ async def record_view(conn: AsyncConnection, video_id: uuid.UUID, slot: int) -> 
         videos.c.id == video_id,
         videos.c.state == "published",
         videos.c.moderation_state == "visible",
+        LIVE_VIDEO,
     )
     statement = (
         insert(video_view_counters)
@@ -107,7 +111,10 @@ async def set_video_moderation(
     conn: AsyncConnection, video_id: uuid.UUID, values: dict[str, Any]
 ) -> bool:
     result = await conn.execute(
-        update(videos).where(videos.c.id == video_id).values(**values).returning(videos.c.id)
+        update(videos)
+        .where(videos.c.id == video_id, LIVE_VIDEO)
+        .values(**values)
+        .returning(videos.c.id)
     )
     return result.one_or_none() is not None
 
@@ -116,7 +123,7 @@ def user_videos_statement(
     author_id: uuid.UUID, published_only: bool, moderated_too: bool, after: After, limit: int
 ) -> Select[Any]:
     """An author's videos, newest first, on videos_author."""
-    statement = select(*VIDEO_COLUMNS).where(videos.c.author_id == author_id)
+    statement = select(*VIDEO_COLUMNS).where(videos.c.author_id == author_id, LIVE_VIDEO)
     if published_only:
         statement = statement.where(videos.c.state == "published")
     if not moderated_too:
@@ -130,3 +137,12 @@ def user_videos_statement(
 
 async def list_videos(conn: AsyncConnection, statement: Select[Any]) -> list[Record]:
     return list((await conn.execute(statement)).all())
+
+
+async def delete_videos_of(conn: AsyncConnection, author_id: uuid.UUID, now: datetime) -> None:
+    """Soft-delete every video of the author, on videos_author."""
+    await conn.execute(
+        update(videos)
+        .where(videos.c.author_id == author_id, LIVE_VIDEO)
+        .values(deleted_at=now, updated_at=now)
+    )

@@ -113,6 +113,8 @@ videos = Table(
     Column("request_digest", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Set when its author's account is deleted: the video leaves every read.
+    Column("deleted_at", DateTime(timezone=True)),
 )
 
 video_view_counters = Table(
