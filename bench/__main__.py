@@ -23,8 +23,9 @@ from types import FrameType
 
 import psutil
 
-from bench import content_dataset, cpu, dataset, report, social_dataset
+from bench import content_dataset, cpu, dataset, moderation_dataset, report, social_dataset
 from bench.backends import backends
+from bench.moderation_dataset import ModerationIds
 from bench.plan import Result
 from bench.scenarios import (
     CREATED_PREFIX,
@@ -42,6 +43,7 @@ from bench.service import ServiceProcess
 from bench.social_dataset import SocialIds
 from services.content import SPEC as CONTENT
 from services.content.deps import POSTS_TIER
+from services.moderation import SPEC as MODERATION
 from services.social import SPEC as SOCIAL
 from services.users import SPEC as USERS
 from shared.cache import Tier
@@ -54,6 +56,9 @@ POST_BATCH_POOL = 5000
 # Follow's and React's single-use targets: more than a run at WRITES_PER_SECOND uses.
 SOCIAL_WRITES = 100_000
 SEED = 20240601
+# Open subjects seeded, and how many of them Decide may close (one each).
+MODERATION_SUBJECTS = 100_000
+MODERATION_DECISIONS = 40_000
 # Other processes' share of the CPU below which a scenario may start.
 QUIET_THRESHOLD = 0.05
 
@@ -184,6 +189,43 @@ def seed_social(
     return url, social_dataset.pick(url, user_ids, bench_id, SOCIAL_WRITES, rng)
 
 
+def start_moderation(
+    stack: ExitStack,
+    admin_url: str,
+    redis_url: str,
+    workdir: Path,
+    accounts: list[tuple[str, str]],
+    content_url: str,
+    servers: dict[str, ServiceProcess],
+) -> ModerationIds:
+    """The moderation database seeded with open subjects, and its service started."""
+    say("provisioning and migrating the moderation database")
+    url = moderation_dataset.provision(admin_url)
+    started = time.perf_counter()
+    moderation_dataset.seed(url, MODERATION_SUBJECTS, [user_id for user_id, _ in accounts])
+    seeded = time.perf_counter() - started
+    say(f"seeded {moderation_dataset.check(url):,} open subjects in {seeded:.1f} s (checked)")
+    users, content = servers["users"], servers["content"]
+    servers["moderation"] = stack.enter_context(
+        ServiceProcess(
+            MODERATION,
+            url,
+            redis_url,
+            workdir,
+            secret=users.secret,
+            settings={
+                "USERS_ADDRESS": users.target,
+                "CONTENT_ADDRESS": content.target,
+                # One moderator files every FileReport of the run.
+                "REPORT_LIMIT": str(10**9),
+            },
+        )
+    )
+    say(f"moderation service SERVING on {servers['moderation'].target}")
+    posts = [i for kind, i in content_dataset.reaction_targets(content_url) if kind == "post"]
+    return moderation_dataset.pick(url, MODERATION_DECISIONS, posts, users.secret)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
@@ -194,8 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     results: list[tuple[str, Result]] = []
     extra: list[str] = []
     chosen = {name for key in args.scenarios for name in SCENARIOS[key].services}
-    if "social" in chosen:
-        chosen.add("content")  # social asks content who wrote what is reacted to
+    if "social" in chosen or "moderation" in chosen:
+        chosen.add("content")  # social and moderation ask content who wrote a post
     with (
         tempfile.TemporaryDirectory(prefix="daira-bench-", ignore_cleanup_errors=True) as tmp,
         ExitStack() as stack,
@@ -271,6 +313,14 @@ def main(argv: list[str] | None = None) -> int:
             if name in servers:
                 stack.enter_context(servers[name])
                 say(f"{name} service SERVING on {servers[name].target}")
+        if "moderation" in chosen:
+            assert content_url is not None
+            data = replace(
+                data,
+                moderation=start_moderation(
+                    stack, admin_url, redis_url, workdir, accounts, content_url, servers
+                ),
+            )
         if "social" in chosen:
             assert data.social is not None
             token = client.token(data.account)
@@ -279,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
         for key in args.scenarios:
             scenario = SCENARIOS[key]
             server = servers[scenario.service]
-            token = client.token(data.account)  # fresh each time: access tokens live 5 minutes
+            # Fresh each time: access tokens live 5 minutes.
+            token = scenario.token(data) if scenario.token else client.token(data.account)
             if scenario.warm is not None:
                 warm(server.target, token, scenario.service, scenario.warm(data))
             load = plan(

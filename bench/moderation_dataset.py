@@ -75,6 +75,8 @@ class ModerationIds:
 
     # Open subjects Decide closes one each, the least due (claim-next takes the most due).
     to_decide: list[str]
+    # Content's posts, for FileReport (each reported once).
+    posts: list[str]
     # A moderator's access token, signed with the services' secret (no account behind it:
     # moderation trusts a valid token).
     moderator_token: str
@@ -99,9 +101,8 @@ def fill(conn: psycopg.Connection[Any], subjects: int, users: list[str]) -> None
 
 
 def seed(url: str, subjects: int, users: list[str]) -> None:
-    with psycopg.connect(libpq(url)) as conn:
+    with psycopg.connect(libpq(url), autocommit=True) as conn:
         fill(conn, subjects, users)
-        conn.autocommit = True
         conn.execute("VACUUM (ANALYZE) subjects, reports")
 
 
@@ -116,7 +117,9 @@ def check(url: str) -> int:
     return len(rows)
 
 
-def pick(url: str, decide: int, secret: str) -> ModerationIds:
+def pick(url: str, decide: int, posts: list[str], secret: str) -> ModerationIds:
+    """The `decide` least due subjects, content's `posts` to report, a moderator's token
+    signed with the services' `secret`."""
     with psycopg.connect(libpq(url)) as conn:
         rows = conn.execute(
             "SELECT id FROM subjects WHERE state = 'open' ORDER BY due_at DESC, id DESC LIMIT %s",
@@ -125,4 +128,4 @@ def pick(url: str, decide: int, secret: str) -> ModerationIds:
     token, _ = TokenService(secret, TOKEN_SECONDS).issue_access(
         uuid.uuid4(), Role.MODERATOR, uuid.uuid4()
     )
-    return ModerationIds([str(row[0]) for row in rows], token)
+    return ModerationIds([str(row[0]) for row in rows], posts, token)

@@ -40,6 +40,14 @@ social serves; a post's author is content's cheapest answer (a GetPost of one fi
 cached after the first read), and the commonest reaction, so posts it is, with content's
 part (and what content asks in turn) in the db µs column. Social therefore always runs
 with content, and the reactions it is seeded with are to content's posts and comments.
+
+Moderation: every call is a moderator's (a token signed with the services' secret), over
+100,000 open subjects (moderation_dataset). ListQueue(20) reads the first page of the
+open queue, unfiltered, of posts and of spam; ClaimNextSubject claims the most urgent
+subject nobody holds, one more each call; FileReport reports each of content's posts
+once (content is asked who wrote it, as the moderator); Decide warns each of the 40,000
+least urgent subjects once (a warning changes nothing elsewhere, so it is moderation's
+own transaction: the decision, its reports resolved, the subject closed, the audit entry).
 """
 
 from __future__ import annotations
@@ -57,14 +65,17 @@ from grpc_health.v1 import health_pb2
 
 from bench.content_dataset import PHRASES, TAGS, ContentIds
 from bench.dataset import Ids
+from bench.moderation_dataset import ModerationIds
 from bench.plan import Plan
 from bench.social_dataset import SocialIds
 from daira.content.v1 import content_pb2 as cpb
+from daira.moderation.v1 import moderation_pb2 as mpb
 from daira.social.v1 import social_pb2 as spb
 from daira.social.v1 import social_pb2_grpc
 from daira.users.v1 import users_pb2 as pb
 from daira.users.v1 import users_pb2_grpc
 from services.content import SPEC as CONTENT
+from services.moderation import SPEC as MODERATION
 from services.social import SPEC as SOCIAL
 from services.users import SPEC as USERS
 
@@ -72,6 +83,7 @@ T = TypeVar("T")
 USERS_API = f"/{USERS.grpc_service}"
 CONTENT_API = f"/{CONTENT.grpc_service}"
 SOCIAL_API = f"/{SOCIAL.grpc_service}"
+MODERATION_API = f"/{MODERATION.grpc_service}"
 HEALTH = "/grpc.health.v1.Health/Check"
 BATCH_SIZE = 100
 BATCH_SAMPLES = 2000
@@ -112,6 +124,7 @@ class Data:
     account: Account
     content: ContentIds | None = None
     social: SocialIds | None = None
+    moderation: ModerationIds | None = None
     # (user, page token) DEEP_ROWS down the followers of some of the hottest users.
     deep: tuple[tuple[str, str], ...] = ()
     seconds: float = 0.0
@@ -136,6 +149,8 @@ class Scenario:
     shape: Callable[[int, float], tuple[int, float]] = _same
     once: bool = False
     authorized: bool = True
+    # Whose token it calls with, when not the bench user's.
+    token: Callable[[Data], str] | None = None
     # The ids to read through the service before the run, so they are cached.
     warm: Callable[[Data], list[str]] | None = None
     # Other services it needs running (and seeded) besides its own.
@@ -159,6 +174,15 @@ def _content(data: Data) -> ContentIds:
 def _social(data: Data) -> SocialIds:
     assert data.social is not None, "social scenarios need the social dataset"
     return data.social
+
+
+def _moderation(data: Data) -> ModerationIds:
+    assert data.moderation is not None, "moderation scenarios need the moderation dataset"
+    return data.moderation
+
+
+def _moderator(data: Data) -> str:
+    return _moderation(data).moderator_token
 
 
 def _one(message: Message) -> Build:
@@ -428,6 +452,69 @@ SCENARIOS = {
         ),
     )
 }
+# Moderation's, all as a moderator; FileReport asks content about each post it reports.
+MODERATION_SCENARIOS = [
+    Scenario(
+        "moderation-floor",
+        "Health/Check (moderation floor)",
+        HEALTH,
+        _health(MODERATION.grpc_service),
+        service="moderation",
+        token=_moderator,
+    ),
+    Scenario(
+        "queue",
+        "ListQueue(20), 100,000 open",
+        f"{MODERATION_API}/ListQueue",
+        _each(
+            lambda _d: [
+                {},
+                {"subject_kind": mpb.SUBJECT_KIND_POST},
+                {"reason": mpb.REPORT_REASON_SPAM},
+            ],
+            lambda f: mpb.ListQueueRequest(page_size=PAGE_SIZE, **f),
+        ),
+        service="moderation",
+        token=_moderator,
+    ),
+    Scenario(
+        "claim-next",
+        "ClaimNextSubject",
+        f"{MODERATION_API}/ClaimNextSubject",
+        _one(mpb.ClaimNextSubjectRequest()),
+        service="moderation",
+        token=_moderator,
+    ),
+    Scenario(
+        "file-report",
+        "FileReport (posts)",
+        f"{MODERATION_API}/FileReport",
+        _single_use(
+            lambda d: _moderation(d).posts,
+            lambda p: mpb.FileReportRequest(
+                subject_kind=mpb.SUBJECT_KIND_POST, target_id=p, reason=mpb.REPORT_REASON_SPAM
+            ),
+        ),
+        service="moderation",
+        once=True,
+        token=_moderator,
+    ),
+    Scenario(
+        "decide",
+        "Decide (WARN)",
+        f"{MODERATION_API}/Decide",
+        _single_use(
+            lambda d: _moderation(d).to_decide,
+            lambda s: mpb.DecideRequest(
+                subject_id=s, action=mpb.DECISION_ACTION_WARN, reason="bench"
+            ),
+        ),
+        service="moderation",
+        once=True,
+        token=_moderator,
+    ),
+]
+SCENARIOS |= {s.key: s for s in MODERATION_SCENARIOS}
 USERS_SCENARIOS = ["floor", "get-cached", "get-uncached", "batch", "login", "search"]
 CONTENT_SCENARIOS = [
     "content-floor", "get-post", "batch-posts", "user-posts", "comments", "trending", "hashtag",
@@ -438,9 +525,16 @@ SOCIAL_SCENARIOS = [
     "social-floor", "relationships", "followers", "followers-deep", "reaction-counts", "unread",
     "notifications", "home-feed", "follow", "react",
 ]  # fmt: skip
-DEFAULT_SCENARIOS = USERS_SCENARIOS + CONTENT_SCENARIOS + SOCIAL_SCENARIOS
+DEFAULT_SCENARIOS = (
+    USERS_SCENARIOS + CONTENT_SCENARIOS + SOCIAL_SCENARIOS + [s.key for s in MODERATION_SCENARIOS]
+)
 # Each service's floor: the scenario its others' throughput is compared with.
-FLOORS = {"users": "floor", "content": "content-floor", "social": "social-floor"}
+FLOORS = {
+    "users": "floor",
+    "content": "content-floor",
+    "social": "social-floor",
+    "moderation": "moderation-floor",
+}
 
 # Each service's batch read, to warm its cache: (method, request of ids, reply parser).
 WARMERS: dict[str, tuple[str, Callable[[list[str]], Message], Callable[[bytes], Any]]] = {
