@@ -72,9 +72,9 @@ class Queue:
         limit = pagination.page_size(request.page_size)
         query = {"state": state, "kind": kind, "reason": reason}
         after = pagination.time_position(request.page_token, query)
-        statement = repository.queue_statement(state, kind, reason, after, limit + 1)
+        where = repository.QueueFilter(state, kind, reason)
         async with self._deps.db.connection() as conn:
-            rows = await repository.rows(conn, statement)
+            rows = await repository.queue_page(conn, where, after, limit + 1)
         page, token = pagination.cut(
             rows, limit, lambda row: pagination.time_key(row.due_at, row.id), query
         )
@@ -125,11 +125,11 @@ class Queue:
             raise PermissionDenied("escalated subjects are for admins", reason="ESCALATED")
         kind = convert.name_of("subject_kind", request.subject_kind, convert.KINDS, optional=True)
         reason = convert.name_of("reason", request.reason, convert.REASONS, optional=True)
-        statement = repository.claim_next_statement(
-            state, kind, reason, moderator, moment, self._claim_until(moment)
-        )
+        where = repository.QueueFilter(state, kind, reason)
         async with self._deps.db.connection() as conn:
-            row = await repository.claim_next(conn, statement)
+            row = await repository.claim_next(
+                conn, where, moderator, moment, self._claim_until(moment)
+            )
         return convert.subject(row, moment) if row is not None else None
 
     async def escalate(self, caller: Caller, subject_id: uuid.UUID, reason: str) -> pb.Subject:

@@ -7,7 +7,9 @@ enforcements and appeals; repository_audit the audit log.
 
 from __future__ import annotations
 
+import functools
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -103,28 +105,40 @@ async def claim(
     return (await conn.execute(CLAIM, params)).one_or_none()
 
 
-def _queue_conditions(state: str, kind: str | None, reason: str | None) -> list[Any]:
-    conditions = [subjects.c.state == state]
-    if kind is not None:
-        conditions.append(subjects.c.kind == kind)
-    if reason is not None:
-        conditions.append(subjects.c.reason == reason)
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which subjects a queue read or claim-next considers."""
+
+    state: str
+    kind: str | None = None
+    reason: str | None = None
+
+    @property
+    def shape(self) -> tuple[bool, bool]:
+        return self.kind is not None, self.reason is not None
+
+    def params(self) -> dict[str, Any]:
+        return {"in_state": self.state, "of_kind": self.kind, "for_reason": self.reason}
+
+
+# Queue statements are built once per filter shape, with bind parameters (not per call):
+# building and keying a statement costs about a third of running it.
+def _filtered(kind: bool, reason: bool) -> list[Any]:
+    conditions = [subjects.c.state == bindparam("in_state")]
+    if kind:
+        conditions.append(subjects.c.kind == bindparam("of_kind"))
+    if reason:
+        conditions.append(subjects.c.reason == bindparam("for_reason"))
     return conditions
 
 
-def claim_next_statement(
-    state: str,
-    kind: str | None,
-    reason: str | None,
-    moderator: uuid.UUID,
-    now: datetime,
-    until: datetime,
-) -> Any:
+@functools.cache
+def claim_next_statement(kind: bool, reason: bool) -> Any:
     """Claim the first due subject nobody holds: rows locked by concurrent claimers are
     skipped rather than waited for, so they never get the same one."""
     first = (
         select(subjects.c.id)
-        .where(*_queue_conditions(state, kind, reason), _claimable(now))
+        .where(*_filtered(kind, reason), _claimable(NOW))
         .order_by(subjects.c.due_at, subjects.c.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -133,32 +147,52 @@ def claim_next_statement(
     return (
         update(subjects)
         .where(subjects.c.id == first)
-        .values(claimed_by=moderator, claim_expires_at=until, updated_at=now)
+        .values(
+            claimed_by=bindparam("moderator"),
+            claim_expires_at=bindparam("claim_until"),
+            updated_at=NOW,
+        )
         .returning(subjects)
     )
 
 
-async def claim_next(conn: AsyncConnection, statement: Any) -> Record | None:
-    return (await conn.execute(statement)).one_or_none()
+async def claim_next(
+    conn: AsyncConnection,
+    where: QueueFilter,
+    moderator: uuid.UUID,
+    now: datetime,
+    until: datetime,
+) -> Record | None:
+    params = {**where.params(), "moderator": moderator, "now": now, "claim_until": until}
+    return (await conn.execute(claim_next_statement(*where.shape), params)).one_or_none()
 
 
-def queue_statement(
-    state: str,
-    kind: str | None,
-    reason: str | None,
-    after: tuple[datetime, uuid.UUID] | None,
-    limit: int,
-) -> Any:
+@functools.cache
+def queue_statement(kind: bool, reason: bool, after: bool) -> Any:
     """One page of the queue: a keyset range on the index that leads with the filter."""
-    conditions = _queue_conditions(state, kind, reason)
-    if after is not None:
-        conditions.append(tuple_(subjects.c.due_at, subjects.c.id) > tuple_(*after))
+    conditions = _filtered(kind, reason)
+    if after:
+        position = tuple_(bindparam("after_due"), bindparam("after_id", type_=UUID(as_uuid=True)))
+        conditions.append(tuple_(subjects.c.due_at, subjects.c.id) > position)
     return (
         select(subjects)
         .where(and_(*conditions))
         .order_by(subjects.c.due_at, subjects.c.id)
-        .limit(limit)
+        .limit(bindparam("page_limit"))
     )
+
+
+async def queue_page(
+    conn: AsyncConnection,
+    where: QueueFilter,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Record]:
+    statement = queue_statement(*where.shape, after is not None)
+    params = {**where.params(), "page_limit": limit}
+    if after is not None:
+        params |= {"after_due": after[0], "after_id": after[1]}
+    return list((await conn.execute(statement, params)).all())
 
 
 async def rows(conn: AsyncConnection, statement: Any) -> list[Record]:

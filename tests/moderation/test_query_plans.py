@@ -52,12 +52,20 @@ def read_in_order(found: str, index: str) -> bool:
     ],
 )
 def test_a_queue_page_is_a_range_of_the_index_of_its_filter(db, kind, reason, index) -> None:
-    first = plan(db, repository.queue_statement("open", kind, reason, None, 21))
+    where = repository.QueueFilter("open", kind, reason).params()
+    first = plan(
+        db,
+        repository.queue_statement(kind is not None, reason is not None, False),
+        **where,
+        page_limit=21,
+    )
     later = plan(
         db,
-        repository.queue_statement(
-            "open", kind, reason, (datetime.now(UTC) - timedelta(days=2), uuid.uuid4()), 21
-        ),
+        repository.queue_statement(kind is not None, reason is not None, True),
+        **where,
+        page_limit=21,
+        after_due=datetime.now(UTC) - timedelta(days=2),
+        after_id=uuid.uuid4(),
     )
 
     assert read_in_order(first, index), first
@@ -66,11 +74,15 @@ def test_a_queue_page_is_a_range_of_the_index_of_its_filter(db, kind, reason, in
 
 def test_claim_next_walks_the_queue_index(db) -> None:
     now = datetime.now(UTC)
-    statement = repository.claim_next_statement(
-        "open", None, None, MODERATOR, now, now + timedelta(minutes=15)
-    )
 
-    found = plan(db, statement)
+    found = plan(
+        db,
+        repository.claim_next_statement(False, False),
+        **repository.QueueFilter("open").params(),
+        moderator=MODERATOR,
+        now=now,
+        claim_until=now + timedelta(minutes=15),
+    )
 
     assert read_in_order(found, "subjects_queue "), found
     assert "LockRows" in found
