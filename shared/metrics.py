@@ -7,8 +7,8 @@ from prometheus_client import Counter, Gauge, Histogram, start_http_server
 RPC_REQUESTS = Counter("daira_rpc_requests_total", "RPCs handled", ["service", "method", "code"])
 RPC_LATENCY = Histogram(
     "daira_rpc_latency_seconds",
-    "RPC handling time",
-    ["service", "method"],
+    "RPC handling time by status code",
+    ["service", "method", "code"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 CACHE_REQUESTS = Counter(

@@ -83,8 +83,8 @@ class RequestPipeline(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
     def _wrap(self, method: str, access: Access, inner: Behavior) -> Behavior:
         short = method.rsplit("/", 1)[-1]
-        latency = metrics.RPC_LATENCY.labels(self._service, short)
-        counters: dict[grpc.StatusCode, Any] = {}
+        # The count and latency series of each status code, made on its first call.
+        series: dict[grpc.StatusCode, tuple[Any, Any]] = {}
 
         async def behavior(request: Any, context: Context) -> Any:
             started = time.perf_counter()
@@ -118,13 +118,15 @@ class RequestPipeline(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 await context.abort_with_status(rpc_status.to_status(internal_status(request_id)))
             finally:
                 elapsed = time.perf_counter() - started
-                latency.observe(elapsed)
-                counter = counters.get(code)
-                if counter is None:
-                    counter = counters[code] = metrics.RPC_REQUESTS.labels(
-                        self._service, short, code.name
+                instruments = series.get(code)
+                if instruments is None:
+                    labels = (self._service, short, code.name)
+                    instruments = series[code] = (
+                        metrics.RPC_REQUESTS.labels(*labels),
+                        metrics.RPC_LATENCY.labels(*labels),
                     )
-                counter.inc()
+                instruments[0].inc()
+                instruments[1].observe(elapsed)
                 if self._access_log:
                     log.info("rpc", method=short, code=code.name, ms=round(elapsed * 1000, 2))
                 if span is not None:

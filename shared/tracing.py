@@ -39,6 +39,7 @@ def configure(service: str, otlp_endpoint: str) -> None:
     tracing off."""
     if not otlp_endpoint:
         return
+    # Imported only when used: it loads the OTLP protos and a gRPC channel of its own.
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
     install(service, BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint, insecure=True)))

@@ -81,3 +81,17 @@ def test_no_trace_context_is_sent_while_tracing_is_off() -> None:
     assert tracing.tracer is None
     with tracing.client_span("users", "GetUser") as metadata:
         assert metadata == ()
+
+
+def test_an_otlp_endpoint_turns_tracing_on() -> None:
+    tracing.configure("daira-tests", "127.0.0.1:4317")
+    try:
+        assert tracing.tracer is not None
+    finally:
+        tracing.shutdown()
+    assert tracing.tracer is None
+
+
+def test_no_otlp_endpoint_leaves_tracing_off() -> None:
+    tracing.configure("daira-tests", "")
+    assert tracing.tracer is None
