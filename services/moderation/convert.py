@@ -101,11 +101,24 @@ def subject(row: Record, now: datetime | None = None) -> pb.Subject:
 
 def report(row: Record) -> pb.Report:
     """A report read with its subject and outcome (repository.REPORT_SHOWN)."""
+    shown = _report(row, row.subject_kind, row.target_id)
+    if row.outcome:
+        shown.outcome = ACTIONS[row.outcome]
+        shown.outcome_state = DECISION_STATES[row.outcome_state]
+    return shown
+
+
+def open_report(row: Record, subject: Record) -> pb.Report:
+    """An open report (no outcome yet) of `subject`."""
+    return _report(row, subject.kind, subject.target_id)
+
+
+def _report(row: Record, kind: str, target_id: object) -> pb.Report:
     return pb.Report(
         id=str(row.id),
         subject_id=str(row.subject_id),
-        subject_kind=KINDS[row.subject_kind],
-        target_id=str(row.target_id),
+        subject_kind=KINDS[kind],
+        target_id=str(target_id),
         reporter_id=str(row.reporter_id),
         reason=REASONS[row.reason],
         comment=row.comment,
@@ -113,12 +126,6 @@ def report(row: Record) -> pb.Report:
         state=REPORT_STATES[row.state],
         create_time=timestamp(row.created_at),
         resolve_time=_time(row.resolved_at),
-        outcome=ACTIONS[row.outcome] if row.outcome else pb.DECISION_ACTION_UNSPECIFIED,
-        outcome_state=(
-            DECISION_STATES[row.outcome_state]
-            if row.outcome_state
-            else pb.DECISION_STATE_UNSPECIFIED
-        ),
     )
 
 

@@ -68,10 +68,8 @@ class Reports:
                     "now": moment,
                 },
             )
-            earlier = await repository.open_report_by(conn, subject.id, reporter)
-            if earlier is not None:
-                report_id = earlier.id
-            else:
+            report = await repository.open_report_by(conn, subject.id, reporter)
+            if report is None:
                 report = await repository.insert_report(
                     conn,
                     {
@@ -85,10 +83,8 @@ class Reports:
                         "created_at": moment,
                     },
                 )
-                report_id = report.id
                 await repository.update_subject(conn, subject.id, counted(subject, reason, moment))
-            shown = await repository.report_shown(conn, report_id)
-        return convert.report(shown)
+        return convert.open_report(report, subject)
 
     async def mine(self, caller: Caller, size: int, token: str) -> tuple[list[pb.Report], str]:
         reporter = caller.user_id

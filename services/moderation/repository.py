@@ -134,11 +134,26 @@ def _filtered(kind: bool, reason: bool) -> list[Any]:
 
 @functools.cache
 def claim_next_statement(kind: bool, reason: bool) -> Any:
-    """Claim the first due subject nobody holds: rows locked by concurrent claimers are
-    skipped rather than waited for, so they never get the same one."""
-    first = (
+    """Claim a subject nobody holds: one whose claim lapsed (subjects_claims, by expiry),
+    else the first due unclaimed one (subjects_unclaimed). COALESCE stops at the first
+    found, so the second lookup runs only when the first finds nothing. Rows locked by
+    concurrent claimers are skipped rather than waited for, so they never get the same one.
+    """
+    lapsed = (
         select(subjects.c.id)
-        .where(*_filtered(kind, reason), _claimable(NOW))
+        .where(
+            *_filtered(kind, reason),
+            subjects.c.claimed_by.is_not(None),
+            subjects.c.claim_expires_at <= NOW,
+        )
+        .order_by(subjects.c.claim_expires_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    unclaimed = (
+        select(subjects.c.id)
+        .where(*_filtered(kind, reason), subjects.c.claimed_by.is_(None))
         .order_by(subjects.c.due_at, subjects.c.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -146,7 +161,7 @@ def claim_next_statement(kind: bool, reason: bool) -> Any:
     )
     return (
         update(subjects)
-        .where(subjects.c.id == first)
+        .where(subjects.c.id == func.coalesce(lapsed, unclaimed))
         .values(
             claimed_by=bindparam("moderator"),
             claim_expires_at=bindparam("claim_until"),
@@ -287,10 +302,6 @@ def reports_on_statement(subject_id: uuid.UUID, limit: int) -> Any:
         .order_by(reports.c.created_at.desc(), reports.c.id.desc())
         .limit(limit)
     )
-
-
-async def report_shown(conn: AsyncConnection, report_id: uuid.UUID) -> Record:
-    return (await conn.execute(REPORT_SHOWN.where(reports.c.id == report_id))).one()
 
 
 # --- notes -------------------------------------------------------------------------------

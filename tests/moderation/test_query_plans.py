@@ -72,7 +72,7 @@ def test_a_queue_page_is_a_range_of_the_index_of_its_filter(db, kind, reason, in
     assert read_in_order(later, index), later
 
 
-def test_claim_next_walks_the_queue_index(db) -> None:
+def test_claim_next_reads_the_lapsed_claims_then_the_unclaimed_from_their_indexes(db) -> None:
     now = datetime.now(UTC)
 
     found = plan(
@@ -84,8 +84,8 @@ def test_claim_next_walks_the_queue_index(db) -> None:
         claim_until=now + timedelta(minutes=15),
     )
 
-    assert read_in_order(found, "subjects_queue "), found
-    assert "LockRows" in found
+    assert "subjects_claims" in found and "subjects_unclaimed" in found, found
+    assert "Sort" not in found and "Seq Scan" not in found, found
 
 
 def test_a_reporters_reports_come_from_their_index(db) -> None:

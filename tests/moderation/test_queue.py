@@ -164,6 +164,27 @@ async def test_claim_next_takes_the_most_urgent_unclaimed_subject(
 
 
 @pytest.mark.usefixtures("empty_queue")
+async def test_claim_next_takes_a_subject_whose_claim_lapsed_first(
+    stub, content_stub, alice, bob, moderator, mint, moderation_db
+):
+    _, lapsed = await reported_post(stub, content_stub, alice, bob)
+    await reported_post(stub, content_stub, alice, bob, reason=pb.REPORT_REASON_ILLEGAL)
+    await stub.ClaimSubject(
+        pb.ClaimSubjectRequest(subject_id=lapsed.subject_id), metadata=moderator.auth
+    )
+    await moderation_db.sql(
+        "UPDATE subjects SET claim_expires_at = now() - interval '1 second' WHERE id = %s",
+        lapsed.subject_id,
+    )
+    other = mint(Role.MODERATOR)
+
+    reply = await stub.ClaimNextSubject(pb.ClaimNextSubjectRequest(), metadata=other.auth)
+
+    assert reply.subject.id == lapsed.subject_id
+    assert reply.subject.claimed_by == other.id
+
+
+@pytest.mark.usefixtures("empty_queue")
 async def test_claim_next_on_an_empty_queue_answers_without_a_subject(stub, moderator):
     reply = await stub.ClaimNextSubject(pb.ClaimNextSubjectRequest(), metadata=moderator.auth)
 
