@@ -92,6 +92,10 @@ DB_PASSWORD = "moderation-test-password"
 # Reports one account may file per window in these tests.
 REPORT_LIMIT = 5
 WAIT_ROUNDS = 200
+# The event streams of this suite's content services: content services of other suites
+# in the session share consumer groups on the session's streams, and would otherwise take
+# (and fan out into their own databases) events of this suite's posts, and it theirs.
+EVENTS_PREFIX = f"{harness.EVENTS_PREFIX}-moderation"
 
 
 def moderation_settings(
@@ -146,7 +150,9 @@ def users_address(users_server: RunningServer) -> str:
 async def content_server(
     content_db_url: str, redis_url: str, users_address: str
 ) -> AsyncIterator[RunningServer]:
-    async with content_service(content_db_url, redis_url, users_address) as running:
+    async with content_service(
+        content_db_url, redis_url, users_address, events_stream_prefix=EVENTS_PREFIX
+    ) as running:
         yield running
 
 

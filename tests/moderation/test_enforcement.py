@@ -21,6 +21,7 @@ from tests.content.conftest import content_settings
 
 from .conftest import (
     DB_PASSWORD,
+    EVENTS_PREFIX,
     decide,
     decision,
     get_post,
@@ -46,7 +47,9 @@ async def test_a_removal_decided_while_content_is_down_is_applied_once_it_return
     databases, redis_url, users_address, alice, bob, carol, moderator, rejected
 ):
     content_db, moderation_db = databases
-    settings = content_settings(content_db, redis_url, users_address)
+    settings = content_settings(content_db, redis_url, users_address).model_copy(
+        update={"events_stream_prefix": EVENTS_PREFIX}
+    )
     content = await harness.start_serving(CONTENT, settings, build_content)
     port = content.port
     async with moderation_service(
