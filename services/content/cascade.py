@@ -10,6 +10,8 @@ soft-deleted, as their author's own deletions would be.
   author would take them; every post they were on is locked first (in id order, as the
   post batches lock theirs) and its comments_count, and the parent's replies_count, move
   by exactly what was removed.
+- The posts of others that mention the user show the mention no more (in batches too,
+  their cached copies dropped after).
 - Videos go last, in the consumer's transaction that records the event as handled.
 
 Each batch removes only what is still there, so it is idempotent: a re-delivery after a
@@ -67,6 +69,8 @@ class Cascade:
             pass
         while await self._delete_comments():
             pass
+        while await self._forget_mentions():
+            pass
         await repository_videos.delete_videos_of(conn, self._user, now())
 
     async def _delete_posts(self) -> bool:
@@ -104,3 +108,11 @@ class Cascade:
                 await remove_thread(conn, comment, moment)
         await self._deps.forget_posts(*post_ids)
         return True
+
+    async def _forget_mentions(self) -> bool:
+        """One batch of the posts that mention the user; whether there was any."""
+        async with self._deps.db.transaction() as conn:
+            post_ids = await repository.forget_mentions_of(conn, self._user, BATCH)
+        if post_ids:
+            await self._deps.forget_posts(*post_ids)
+        return bool(post_ids)

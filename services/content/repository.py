@@ -27,6 +27,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
@@ -325,6 +326,40 @@ async def lock_posts(conn: AsyncConnection, post_ids: Sequence[uuid.UUID]) -> No
     """Lock these posts' rows (live or not) in id order, as several-post writers lock them."""
     statement = select(posts.c.id).where(posts.c.id.in_(list(post_ids))).order_by(posts.c.id)
     await conn.execute(statement.with_for_update())
+
+
+# The posts' shown mentions without the user's, in their order.
+FORGET_MENTIONS = text(
+    """
+    UPDATE posts SET version = version + 1, mentions = COALESCE(
+        (SELECT jsonb_agg(m ORDER BY n)
+         FROM jsonb_array_elements(mentions) WITH ORDINALITY AS e (m, n)
+         WHERE m ->> 'user_id' <> :user_id),
+        '[]'::jsonb)
+    WHERE id = ANY (CAST(:post_ids AS uuid[]))
+    """
+)
+
+
+async def forget_mentions_of(
+    conn: AsyncConnection, user_id: uuid.UUID, limit: int
+) -> list[uuid.UUID]:
+    """Take the user out of up to `limit` posts that mention them (found on
+    post_mentions_by_user, locked in id order first, as their editors lock them before
+    their mentions); those posts' ids."""
+    mentioning = (
+        select(post_mentions.c.post_id).where(post_mentions.c.user_id == user_id).limit(limit)
+    )
+    post_ids = sorted((await conn.execute(mentioning)).scalars())
+    if post_ids:
+        await lock_posts(conn, post_ids)
+        await conn.execute(
+            delete(post_mentions).where(
+                post_mentions.c.user_id == user_id, post_mentions.c.post_id.in_(post_ids)
+            )
+        )
+        await conn.execute(FORGET_MENTIONS, {"user_id": str(user_id), "post_ids": post_ids})
+    return post_ids
 
 
 async def set_post_moderation(

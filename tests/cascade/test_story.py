@@ -1,11 +1,11 @@
 """Deleting a user leaves no row of theirs readable through any RPC of any service.
 
-A user with posts, comments, a video, reactions, follows both ways, a block, a mute,
-notifications, a funded wallet and tips to and from others deletes their account through
-users.DeleteUser; once every service has handled users.user.deleted, no read of users,
-content, social or payments shows anything of theirs, by them (their access token still
-verifies until it expires), by the others or by staff; the others' counters and balances
-are exact and the ledger still balances."""
+A user with posts, comments, a video, mentions by others, reactions, follows both ways,
+a block, a mute, notifications, a funded wallet and tips to and from others deletes their
+account through users.DeleteUser; once every service has handled users.user.deleted, no
+read of users, content, social or payments shows anything of theirs, by them (their
+access token still verifies until it expires), by the others or by staff; the others'
+counters and balances are exact and the ledger still balances."""
 
 from __future__ import annotations
 
@@ -60,6 +60,7 @@ async def test_a_deleted_user_leaves_nothing_readable_anywhere(platform, account
     kept = await create_comment(c, carol, theirs.id)
     await create_comment(c, bob, own.id)
     video = await create_video(c, gone)
+    mentioning = await create_post(c, bob, f"hello @{gone.username}")
     target = post_target(theirs.id)
     await react(s, gone, target)
     await react(s, carol, target, social.REACTION_KIND_LOVE)
@@ -114,6 +115,7 @@ async def test_a_deleted_user_leaves_nothing_readable_anywhere(platform, account
         )
         assert [(x.id, x.author_id) for x in listing.comments] == [(kept.id, carol.id)]
     assert await hashtag_post_ids(c, bob, tag) == []
+    assert list((await get_post(c, bob, mentioning.id)).mentions) == []
     assert own.id not in await trending_ids(c, bob)
     feed = await c.GetHomeFeed(content.GetHomeFeedRequest(page_size=100), metadata=bob.auth)
     assert gone.id not in {post.author_id for post in feed.posts}

@@ -82,6 +82,8 @@ async def test_a_deleted_users_posts_comments_and_videos_leave_every_read(
     kept = await create_comment(stub, bob, theirs.id)
     await create_comment(stub, alice, theirs.id, parent_id=kept.id)
     video = await create_video(stub, alice)
+    mentioning = await create_post(stub, bob, f"hi @{alice.username} and @{bob.username}")
+    assert [m.user_id for m in mentioning.mentions] == [alice.id, bob.id]
     await get_post(stub, bob, tagged.id)  # cached now
     assert (await get_post(stub, bob, theirs.id)).comments_count == 4
 
@@ -107,6 +109,8 @@ async def test_a_deleted_users_posts_comments_and_videos_leave_every_read(
     reply = await stub.GetComment(pb.GetCommentRequest(id=kept.id), metadata=bob.auth)
     assert reply.comment.replies_count == 0
     assert await hashtag_post_ids(stub, bob, tag) == []
+    shown = await harness.settled(lambda: mentioned(stub, bob, mentioning.id), [bob.id])
+    assert shown == [bob.id]
     assert await harness.settled(lambda: storage_used(users_stub, alice), 0) == 0
     removed = await content_db.sql(
         "SELECT aggregate_id FROM outbox WHERE event_type = 'content.post.removed'"
@@ -114,6 +118,10 @@ async def test_a_deleted_users_posts_comments_and_videos_leave_every_read(
         [tagged.id, with_media.id],
     )
     assert sorted(r[0] for r in removed) == sorted([tagged.id, with_media.id])
+
+
+async def mentioned(stub, caller, post_id: str) -> list[str]:
+    return [m.user_id for m in (await get_post(stub, caller, post_id)).mentions]
 
 
 async def _comments_count(stub, caller, post_id: str) -> int:
