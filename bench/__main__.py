@@ -7,6 +7,7 @@ Exit status: 0 when every call succeeded (a MISS of a target is reported, not fa
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import random
 import shlex
@@ -23,7 +24,15 @@ from types import FrameType
 
 import psutil
 
-from bench import content_dataset, cpu, dataset, moderation_dataset, report, social_dataset
+from bench import (
+    content_dataset,
+    cpu,
+    dataset,
+    feed,
+    moderation_dataset,
+    report,
+    social_dataset,
+)
 from bench.backends import backends
 from bench.moderation_dataset import ModerationIds
 from bench.plan import Result
@@ -61,6 +70,7 @@ MODERATION_SUBJECTS = 100_000
 MODERATION_DECISIONS = 40_000
 # Other processes' share of the CPU below which a scenario may start.
 QUIET_THRESHOLD = 0.05
+FANOUT_TARGET_SECONDS = 2.0
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -226,6 +236,22 @@ def start_moderation(
     return moderation_dataset.pick(url, MODERATION_DECISIONS, posts, users.secret)
 
 
+def fan_out(social_url: str, content_target: str, redis_url: str, data: Data) -> str:
+    """The fan-out delay's line of the report."""
+    assert data.mint is not None
+    author, followers = feed.author_near(dataset.libpq(social_url), feed.FANOUT_FOLLOWERS)
+    say(f"fan-out: posts of an author with {len(followers):,} followers, every feed built")
+    delays = asyncio.run(
+        feed.fan_out_delays(content_target, redis_url, author, followers, data.mint(author))
+    )
+    shown = ", ".join(f"{d:.2f}" for d in delays)
+    verdict = "PASS" if max(delays) < FANOUT_TARGET_SECONDS else "MISS"
+    return (
+        f"{verdict}  fan-out to {len(followers):,} followers complete {shown} s after "
+        f"CreatePost returned (target < {FANOUT_TARGET_SECONDS:g} s)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
@@ -252,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"seeded {args.users:,} users in {time.perf_counter() - started:.1f} s")
         accounts = dataset.accounts(url)
         ids = dataset.partition([user_id for user_id, _ in accounts], CACHED_IDS, BATCH_POOL, rng)
-        content_url = content_ids = None
+        content_url = content_ids = social_url = None
         if "content" in chosen:
             say("provisioning and migrating the content database")
             content_url = content_dataset.provision(admin_url)
@@ -278,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"users service SERVING on {users.target} (pid {users.pid})")
         servers = {"users": users}
         client = Client(users.target)
-        data = Data(ids, client.register(), content_ids)
+        data = Data(ids, client.register(), content_ids, mint=feed.minter(users.secret))
         if content_url is not None:
             servers["content"] = ServiceProcess(
                 CONTENT,
@@ -360,6 +386,8 @@ def main(argv: list[str] | None = None) -> int:
             if hits + misses:
                 result.hit_ratio = hits / (hits + misses)
             results.append((scenario.title, result))
+        if "home-feed" in args.scenarios and social_url is not None:
+            extra.append(fan_out(social_url, servers["content"].target, redis_url, data))
         if content_url is not None and "create-post" in args.scenarios:
             made, unresolved = content_dataset.created(content_url, CREATED_PREFIX)
             extra.append(f"CreatePost: {made:,} posts made, {unresolved:,} without their mention")

@@ -60,6 +60,10 @@ def _percentile(ordered: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
+# Requests go out as the bytes given, responses come back as bytes.
+Stub = grpc.aio.UnaryUnaryMultiCallable[bytes, bytes]
+
+
 async def run(plan: Plan) -> Result:
     channels = [
         grpc.aio.insecure_channel(plan.target, options=CHANNEL_OPTIONS)
@@ -69,19 +73,22 @@ async def run(plan: Plan) -> Result:
         for channel in channels:
             await asyncio.wait_for(channel.channel_ready(), 10)
         # No serializers: requests go out as the bytes given, responses come back as bytes.
-        stubs = [channel.unary_unary(plan.method) for channel in channels]
+        methods = set(plan.methods) or {plan.method}
+        stubs: list[dict[str, Stub]] = [
+            {m: channel.unary_unary(m) for m in methods} for channel in channels
+        ]
         return await _drive(plan, stubs)
     finally:
         for channel in channels:
             await channel.close()
 
 
-async def _drive(plan: Plan, stubs: list[grpc.aio.UnaryUnaryMultiCallable]) -> Result:
+async def _drive(plan: Plan, stubs: list[dict[str, Stub]]) -> Result:
     latencies = array("d")
     errors: Counter[str] = Counter()
     samples: dict[str, str] = {}
     requests = plan.requests
-    pending = iter(requests)
+    pending = iter(range(len(requests)))
     exhausted = False
     window = _Window(plan.server_pid, plan.bench_pid)
     gc.collect()
@@ -94,7 +101,7 @@ async def _drive(plan: Plan, stubs: list[grpc.aio.UnaryUnaryMultiCallable]) -> R
     async def caller(index: int) -> None:
         nonlocal exhausted
         stub = stubs[index % len(stubs)]
-        pick = random.Random(index).choice
+        pick = random.Random(index).randrange
         # Paced: this caller's sends are `interval` apart, callers evenly staggered.
         interval = plan.concurrency / plan.rate if plan.rate else 0.0
         next_send = begin + interval * index / plan.concurrency
@@ -105,17 +112,19 @@ async def _drive(plan: Plan, stubs: list[grpc.aio.UnaryUnaryMultiCallable]) -> R
                     await asyncio.sleep(delay)
                 next_send += interval
             if plan.once:
-                request = next(pending, None)
-                if request is None:
+                n = next(pending, None)
+                if n is None:
                     exhausted = True
                     return
             else:
-                request = pick(requests)
+                n = pick(len(requests))
+            method = plan.methods[n] if plan.methods else plan.method
+            metadata = plan.request_metadata[n] if plan.request_metadata else plan.metadata
             started = time.perf_counter()
             if started >= end:
                 return
             try:
-                await stub(request, metadata=plan.metadata, timeout=plan.timeout)
+                await stub[method](requests[n], metadata=metadata, timeout=plan.timeout)
             except grpc.aio.AioRpcError as exc:
                 code = exc.code().name
                 errors[code] += 1

@@ -37,6 +37,10 @@ class Plan:
     rate: float = 0.0
     timeout: float = 10.0
     channels: int = 1
+    # Per request, when calls differ: its method (else `method`) and its metadata (else
+    # `metadata`), e.g. a mix of RPCs, or each call as another user.
+    methods: list[str] = field(default_factory=list)
+    request_metadata: list[tuple[tuple[str, str], ...]] = field(default_factory=list)
 
     def save(self, path: Path) -> None:
         path.write_bytes(pickle.dumps(self))

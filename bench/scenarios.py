@@ -63,6 +63,7 @@ import grpc
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2
 
+from bench import feed
 from bench.content_dataset import PHRASES, TAGS, ContentIds
 from bench.dataset import Ids
 from bench.moderation_dataset import ModerationIds
@@ -86,6 +87,8 @@ SOCIAL_API = f"/{SOCIAL.grpc_service}"
 MODERATION_API = f"/{MODERATION.grpc_service}"
 HEALTH = "/grpc.health.v1.Health/Check"
 BATCH_SIZE = 100
+# The users of the mixed run (the last of the never-read ones; the cold feeds take the rest).
+MIX_READERS = 1000
 BATCH_SAMPLES = 2000
 PAGE_SIZE = 20
 # Where ListFollowers' deep pages start, for this many of the hottest users.
@@ -125,6 +128,8 @@ class Data:
     content: ContentIds | None = None
     social: SocialIds | None = None
     moderation: ModerationIds | None = None
+    # The metadata of a call as any user (a minted access token), for calls as many users.
+    mint: Callable[[str], tuple[tuple[str, str], ...]] | None = None
     # (user, page token) DEEP_ROWS down the followers of some of the hottest users.
     deep: tuple[tuple[str, str], ...] = ()
     seconds: float = 0.0
@@ -155,6 +160,9 @@ class Scenario:
     warm: Callable[[Data], list[str]] | None = None
     # Other services it needs running (and seeded) besides its own.
     needs: tuple[str, ...] = ()
+    # Calls that differ in method or caller (instead of `method`, `build` and the bench
+    # user): (method, request, user id) each.
+    calls: Callable[[Data, random.Random], list[feed.Call]] | None = None
 
     @property
     def services(self) -> tuple[str, ...]:
@@ -232,6 +240,10 @@ def _new_posts(data: Data, rng: random.Random) -> list[bytes]:
         ).SerializeToString()
         for n in range(math.ceil(data.seconds * WRITES_PER_SECOND))
     ]
+
+
+def _no_build(_data: Data, _rng: random.Random) -> list[bytes]:
+    return []
 
 
 def _health(service: str) -> Build:
@@ -363,6 +375,34 @@ SCENARIOS = {
             _one(cpb.GetHomeFeedRequest(page_size=PAGE_SIZE)),
             service="content",
             needs=("social",),  # whom the bench user follows
+        ),
+        Scenario(
+            "home-feed-cold",
+            "GetHomeFeed(20) cold",
+            f"{CONTENT_API}/GetHomeFeed",
+            _no_build,
+            service="content",
+            needs=("social",),
+            once=True,
+            calls=lambda d, _rng: feed.cold_reads(d.users.cold[:-MIX_READERS]),
+        ),
+        Scenario(
+            "feed-post",
+            "CreatePost with fan-out",
+            f"{CONTENT_API}/CreatePost",
+            _new_posts,
+            service="content",
+            needs=("social",),
+            once=True,
+        ),
+        Scenario(
+            "feed-mix",
+            "mix 60% feed/30% timeline/10% post",
+            f"{CONTENT_API}/GetHomeFeed",
+            _no_build,
+            service="content",
+            needs=("social",),
+            calls=lambda d, rng: feed.mixed(d.users.cold[-MIX_READERS:], _content(d).authors, rng),
         ),
         Scenario(
             "social-floor",
@@ -523,7 +563,7 @@ CONTENT_SCENARIOS = [
 # The writes last, so the reads see only the seed.
 SOCIAL_SCENARIOS = [
     "social-floor", "relationships", "followers", "followers-deep", "reaction-counts", "unread",
-    "notifications", "home-feed", "follow", "react",
+    "notifications", "home-feed", "home-feed-cold", "feed-mix", "feed-post", "follow", "react",
 ]  # fmt: skip
 DEFAULT_SCENARIOS = (
     USERS_SCENARIOS + CONTENT_SCENARIOS + SOCIAL_SCENARIOS + [s.key for s in MODERATION_SCENARIOS]
@@ -628,12 +668,25 @@ def plan(
 ) -> Plan:
     callers, seconds = scenario.shape(concurrency, duration)
     metadata = (("authorization", f"Bearer {token}"),) if scenario.authorized else ()
+    sized = replace(data, seconds=warmup + seconds)
+    requests = scenario.build(sized, random.Random(seed))
+    methods: list[str] = []
+    per_request: list[tuple[tuple[str, str], ...]] = []
+    if scenario.calls is not None:
+        assert data.mint is not None, "calls as other users need a token minter"
+        calls = scenario.calls(sized, random.Random(seed))
+        methods = [method for method, _, _ in calls]
+        requests = [request for _, request, _ in calls]
+        tokens = {user: data.mint(user) for user in {user for _, _, user in calls}}
+        per_request = [tokens[user] for _, _, user in calls]
     return Plan(
         name=scenario.key,
         target=target,
         method=scenario.method,
-        requests=scenario.build(replace(data, seconds=warmup + seconds), random.Random(seed)),
+        requests=requests,
         metadata=metadata,
+        methods=methods,
+        request_metadata=per_request,
         concurrency=callers,
         duration=seconds,
         warmup=warmup,

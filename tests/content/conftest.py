@@ -70,13 +70,19 @@ __all__ = [
 ]
 
 DB_PASSWORD = "content-test-password"
+ALONE_PREFIX = f"{harness.EVENTS_PREFIX}-content-alone"
 # Nothing listens here: the social service is unreachable in every test of this package.
 SOCIAL_ADDRESS = "127.0.0.1:1"
 
 
 def content_settings(database_url: str, redis_url: str, users_address: str) -> ContentSettings:
     return ContentSettings(
-        **harness.service_settings(database_url, redis_url),
+        # Streams of their own: a content without social must not take, in the consumer
+        # groups they would share, the events meant for tests/social's content.
+        **{
+            **harness.service_settings(database_url, redis_url),
+            "events_stream_prefix": ALONE_PREFIX,
+        },
         users_address=users_address,
         social_address=SOCIAL_ADDRESS,
         # Every read asks social afresh, so a test sees a reaction or block at once

@@ -169,6 +169,7 @@ async def content_and_social(
                 redis_url,
                 users_address,
                 social_address=f"127.0.0.1:{port}",
+                events_stream_prefix=harness.EVENTS_PREFIX,
                 **content_overrides,
             ) as content,
             social_service(

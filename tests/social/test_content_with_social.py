@@ -16,6 +16,7 @@ from daira.content.v1 import content_pb2, content_pb2_grpc
 from daira.social.v1 import social_pb2 as pb
 from daira.social.v1 import social_pb2_grpc
 from shared import metrics
+from tests import harness
 
 from .conftest import (
     content_and_social,
@@ -255,7 +256,11 @@ async def social_stopped(
     users_address = f"127.0.0.1:{users_server.port}"
     with reserved_port() as port:
         async with content_service(
-            content_db_url, redis_url, users_address, social_address=f"127.0.0.1:{port}"
+            content_db_url,
+            redis_url,
+            users_address,
+            social_address=f"127.0.0.1:{port}",
+            events_stream_prefix=harness.EVENTS_PREFIX,
         ) as content:
             channel = open_channel(content.port)
             stub = content_pb2_grpc.ContentServiceStub(channel)
