@@ -15,6 +15,7 @@ import grpc
 
 from daira.moderation.v1 import moderation_pb2 as pb
 from daira.moderation.v1 import moderation_pb2_grpc
+from services.moderation import admin_actions
 from services.moderation.appeals import Appeals
 from services.moderation.decisions import Decisions
 from services.moderation.deps import Caller, Deps
@@ -24,6 +25,7 @@ from services.moderation.reports import Reports
 from services.moderation.trail import Trail
 from shared.auth import Access, bearer_token, current_principal
 from shared.context import inbound
+from shared.eventing import Events
 from shared.ids import parse_id
 from shared.server import Endpoint, Runtime
 
@@ -196,9 +198,14 @@ class ModerationServicer(moderation_pb2_grpc.ModerationServiceServicer):
 async def build(runtime: Runtime) -> Endpoint:
     servicer = ModerationServicer(Deps.from_runtime(runtime))
     servicer.start()
+    # Moderation records no events of its own: it consumes the others' admin actions.
+    events = Events(runtime, admin_actions.SUBSCRIPTIONS, relay=False)
+    events.start()
+
+    async def stop() -> None:
+        await events.close()
+        await servicer.close()
+
     return Endpoint(
-        servicer,
-        moderation_pb2_grpc.add_ModerationServiceServicer_to_server,
-        ACCESS,
-        on_stop=servicer.close,
+        servicer, moderation_pb2_grpc.add_ModerationServiceServicer_to_server, ACCESS, on_stop=stop
     )

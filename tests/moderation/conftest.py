@@ -45,7 +45,6 @@ from tests.content.conftest import (
     get_post,
 )
 from tests.users.conftest import (
-    SECRET,
     Account,
     Metadata,
     accounts,
@@ -102,11 +101,10 @@ def moderation_settings(
     database_url: str, redis_url: str, users_address: str, content_address: str
 ) -> ModerationSettings:
     return ModerationSettings(
-        database_url=database_url,
-        redis_url=redis_url,
-        host="127.0.0.1",
-        port=0,
-        auth_secret=SECRET,
+        **{
+            **harness.service_settings(database_url, redis_url),
+            "events_stream_prefix": EVENTS_PREFIX,
+        },
         users_address=users_address,
         content_address=content_address,
         report_limit=REPORT_LIMIT,

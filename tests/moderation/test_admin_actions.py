@@ -1,0 +1,114 @@
+"""Admin actions of the other services reach the audit log through their events: status
+changes and admins' deletions of accounts (users), posts removed by moderation or by
+staff and posts restored (content); each event once, an author's own deletion not."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+from daira.content.v1 import content_events_pb2
+from daira.moderation.v1 import moderation_pb2 as pb
+from daira.users.v1 import users_events_pb2, users_pb2
+from shared.outbox import envelope
+from shared.streams import CONTENT_POSTS, USERS_ACCOUNTS
+from tests import harness
+
+from .conftest import EVENTS_PREFIX
+
+
+async def logged(stub, admin, target_kind, target_id, count=1, wait_seconds=10.0):
+    """The entries about a target once there are `count` (events arrive shortly)."""
+    request = pb.ListAuditLogRequest(target_kind=target_kind, target_id=target_id)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        found = list((await stub.ListAuditLog(request, metadata=admin.auth)).entries)
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(0.02)
+
+
+async def publish(redis_url, family, event) -> None:
+    await harness.publish(redis_url, family, event, prefix=EVENTS_PREFIX)
+
+
+def status_changed(user_id: str, actor: str) -> users_events_pb2.UserStatusChanged:
+    return users_events_pb2.UserStatusChanged(
+        user_id=user_id,
+        actor_id=actor,
+        before=users_pb2.USER_STATUS_ACTIVE,
+        after=users_pb2.USER_STATUS_BANNED,
+        reason="spam",
+    )
+
+
+async def test_a_status_change_in_users_is_an_audit_entry(stub, redis_url, admin):
+    user, actor = str(uuid.uuid4()), str(uuid.uuid4())
+    event = envelope(
+        "users.user.status_changed", user, status_changed(user, actor), request_id="r1"
+    )
+
+    await publish(redis_url, USERS_ACCOUNTS, event)
+
+    [entry] = await logged(stub, admin, "user", user)
+    assert (entry.actor, entry.action, entry.source) == (actor, "users.set_status", "users")
+    assert (entry.before_json, entry.after_json) == ('{"status":"active"}', '{"status":"banned"}')
+    assert (entry.reason, entry.request_id) == ("spam", "r1")
+
+
+async def test_an_event_delivered_twice_is_one_entry(stub, redis_url, admin):
+    user = str(uuid.uuid4())
+    event = envelope("users.user.status_changed", user, status_changed(user, "x"), request_id="r")
+    restored = content_events_pb2.PostRestored(post_id=str(uuid.uuid4()), actor_id="moderation")
+    later = envelope("content.post.restored", restored.post_id, restored, request_id="r")
+
+    await publish(redis_url, USERS_ACCOUNTS, event)
+    await publish(redis_url, USERS_ACCOUNTS, event)
+    await publish(redis_url, CONTENT_POSTS, later)
+
+    await logged(stub, admin, "post", restored.post_id)
+    assert len(await logged(stub, admin, "user", user, count=2, wait_seconds=0.5)) == 1
+
+
+async def test_an_admins_deletion_of_an_account_is_an_entry_and_a_users_own_is_not(
+    stub, redis_url, admin
+):
+    deleted_by_admin, deleted_by_self = str(uuid.uuid4()), str(uuid.uuid4())
+    for user, actor in ((deleted_by_self, deleted_by_self), (deleted_by_admin, admin.id)):
+        deleted = users_events_pb2.UserDeleted(user_id=user, actor_id=actor)
+        await publish(
+            redis_url, USERS_ACCOUNTS, envelope("users.user.deleted", user, deleted, request_id="r")
+        )
+
+    [entry] = await logged(stub, admin, "user", deleted_by_admin)
+    assert (entry.actor, entry.action) == (admin.id, "users.delete_user")
+    assert await logged(stub, admin, "user", deleted_by_self, wait_seconds=0) == []
+
+
+async def test_a_moderated_post_is_an_entry_and_an_authors_deletion_is_not(stub, redis_url, admin):
+    author = str(uuid.uuid4())
+    moderated = content_events_pb2.PostRemoved(
+        post_id=str(uuid.uuid4()),
+        author_id=author,
+        actor_id="moderation",
+        removal=content_events_pb2.POST_REMOVAL_MODERATED,
+        reason="hate speech",
+    )
+    own = content_events_pb2.PostRemoved(
+        post_id=str(uuid.uuid4()),
+        author_id=author,
+        actor_id=author,
+        removal=content_events_pb2.POST_REMOVAL_DELETED,
+    )
+    for removed in (own, moderated):
+        event = envelope("content.post.removed", removed.post_id, removed, request_id="r")
+        await publish(redis_url, CONTENT_POSTS, event)
+
+    [entry] = await logged(stub, admin, "post", moderated.post_id)
+    assert (entry.action, entry.source, entry.reason) == (
+        "content.remove_post",
+        "content",
+        "hate speech",
+    )
+    assert await logged(stub, admin, "post", own.post_id, wait_seconds=0) == []
