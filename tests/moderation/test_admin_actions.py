@@ -15,7 +15,7 @@ from shared.outbox import envelope
 from shared.streams import CONTENT_POSTS, USERS_ACCOUNTS
 from tests import harness
 
-from .conftest import EVENTS_PREFIX
+from .conftest import EVENTS_PREFIX, decide, reported_post
 
 
 async def logged(stub, admin, target_kind, target_id, count=1, wait_seconds=10.0):
@@ -112,3 +112,15 @@ async def test_a_moderated_post_is_an_entry_and_an_authors_deletion_is_not(stub,
         "hate speech",
     )
     assert await logged(stub, admin, "post", own.post_id, wait_seconds=0) == []
+
+
+async def test_a_removal_decided_here_is_entered_by_content_too(
+    stub, content_stub, alice, bob, moderator, admin
+):
+    post, filed = await reported_post(stub, content_stub, alice, bob)
+    await decide(stub, moderator, filed.subject_id, pb.DECISION_ACTION_REMOVE_CONTENT)
+
+    listed = await logged(stub, admin, "post", post.id, count=3)
+
+    [removal] = [e for e in listed if e.source == "content"]
+    assert (removal.action, removal.actor) == ("content.remove_post", "service:moderation")
