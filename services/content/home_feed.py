@@ -103,7 +103,7 @@ class HomeFeed:
             entries, celebrities = await self.rebuild(me)
         else:
             entries, celebrities = stored
-        entries = [entry for entry in entries if below is None or _older(entry, below)]
+        entries = [entry for entry in entries if below is None or entry < below]
         more = len(entries) > count
         if celebrities:
             merged = await self._newest(me, [uuid.UUID(c) for c in celebrities], below, count)
@@ -121,21 +121,14 @@ class HomeFeed:
     async def rebuild(self, me: uuid.UUID) -> tuple[list[Entry], set[str]]:
         """Build the user's feed from the database: the newest posts of everyone they
         follow who is not a celebrity, and their own; the celebrities, to merge."""
+        size = self._deps.settings.feed_size
         followed = await self._followed(me)
-        if followed is None:  # not stored: the next read tries again
-            return await self._newest(me, [me], None, self._deps.settings.feed_size), set()
-        counts: dict[str, int] = {}
-        if followed:
-            try:
-                counts = await self._deps.peers.follower_counts(followed)
-            except DomainError:
-                return await self._newest(
-                    me, [me, *followed], None, self._deps.settings.feed_size
-                ), set()
+        counts = await self._follower_counts(followed) if followed else {}
+        if followed is None or counts is None:  # social could not say: answer, store nothing
+            return await self._newest(me, [me, *(followed or [])], None, size), set()
         threshold = self._deps.settings.feed_celebrity_followers
         celebrities = {str(u) for u in followed if counts.get(str(u), 0) > threshold}
         authors = [me, *(u for u in followed if str(u) not in celebrities)]
-        size = self._deps.settings.feed_size
         entries = await self._newest(me, authors, None, size)
         await self.store.build(me, entries, celebrities)
         # Posts published while this ran were fanned out to a feed that did not exist yet.
@@ -151,6 +144,14 @@ class HomeFeed:
             log.warning("home feed: social did not say who is followed", error=exc.message)
             return None
 
+    async def _follower_counts(self, users: list[uuid.UUID]) -> dict[str, int] | None:
+        """Each user's followers; None when social cannot say."""
+        try:
+            return await self._deps.peers.follower_counts(users)
+        except DomainError as exc:
+            log.warning("home feed: social did not say who is a celebrity", error=exc.message)
+            return None
+
     async def _newest(
         self, me: uuid.UUID, authors: list[uuid.UUID], below: Entry | None, count: int
     ) -> list[Entry]:
@@ -160,10 +161,6 @@ class HomeFeed:
         async with self._deps.db.connection() as conn:
             rows = await repository_feed.newest_of(conn, me, authors, count, before)
         return [(score(row.created_at), str(row.id)) for row in rows]
-
-
-def _older(entry: Entry, below: Entry) -> bool:
-    return entry < below
 
 
 def _cursor(position: list[Any]) -> Entry:
