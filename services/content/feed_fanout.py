@@ -57,6 +57,7 @@ class FeedFanout:
         elif event.type == "content.post.removed":
             removed = payload(event, content_events_pb2.PostRemoved)
             await self._store.remove([removed.author_id], [removed.post_id])
+            await self._store.remove_recent(removed.author_id, [removed.post_id])
             if not await self._store.is_celebrity(removed.author_id):
                 async for followers in self._deps.peers.followers(removed.author_id):
                     await self._store.remove(followers, [removed.post_id])
@@ -69,6 +70,7 @@ class FeedFanout:
             return
         counts = await self._deps.peers.follower_counts([author])
         if counts.get(author, 0) > self._deps.settings.feed_celebrity_followers:
+            await self._store.add_recent(author, [entry])
             if await self._store.mark_celebrity(author):
                 async for followers in self._deps.peers.followers(author):
                     await self._store.follow_celebrity(followers, author)

@@ -1,10 +1,14 @@
 """Home feeds in Redis: per user, a sorted set of post ids scored by creation time (in
 microseconds), capped at `size` entries, with a marker member that says the feed was built
 (so an empty feed is not mistaken for a missing one); and the set of celebrity accounts
-they follow, whose posts are merged in at read time instead of fanned out.
+they follow, whose posts are merged in at read time instead of fanned out. Each
+celebrity's newest posts are kept the same way (`recent_key`), once for all their
+followers, so merging them costs no query.
 
-Fan-out adds to feeds that exist only: a missing feed is rebuilt whole from the database
-on its next read, so writing one post into it would make a partial feed look complete.
+Fan-out adds to timelines that exist or are being built only: a missing one is rebuilt
+whole from the database on its next read, so writing one post into it would make a
+partial timeline look complete. A rebuild marks the key as building before it queries,
+so a post published meanwhile is either in its query or added by the fan-out.
 Every read extends the keys' life; a feed not read for `idle_seconds` expires.
 """
 
@@ -13,16 +17,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 # Score 0, below every post: trims skip rank 0 and reads start above it.
 BUILT = "built"
 CELEBRITIES = "content:celebrities"
 
-# KEYS[1] the feed; ARGV: cap, then (score, post id) pairs. Adds only to a built feed.
+# Longest a rebuild may take before fan-out stops adding to the timeline it builds.
+BUILDING_SECONDS = 60
+
+# KEYS[1] the timeline, KEYS[2] its building marker; ARGV: cap, then (score, post id)
+# pairs. Adds only to a timeline that is built or being built.
 _ADD = """
-if redis.call('ZSCORE', KEYS[1], 'built') == false then
+if redis.call('ZSCORE', KEYS[1], 'built') == false and redis.call('EXISTS', KEYS[2]) == 0 then
   return 0
 end
 for i = 2, #ARGV, 2 do
@@ -30,6 +40,31 @@ for i = 2, #ARGV, 2 do
 end
 redis.call('ZREMRANGEBYRANK', KEYS[1], 1, -(tonumber(ARGV[1]) + 1))
 return 1
+"""
+
+# KEYS[1] the feed, KEYS[2] its celebrity set; ARGV: highest score, count, idle seconds,
+# recent_key's prefix.
+# {0} for a feed not built, else {1, entries, {celebrity, {built 0|1, entries}}...}:
+# the feed's page, and each followed celebrity's, in one round trip.
+_PAGE = """
+if redis.call('ZSCORE', KEYS[1], 'built') == false then
+  return {0}
+end
+local function newest(key)
+  redis.call('EXPIRE', key, ARGV[3])
+  return redis.call('ZREVRANGEBYSCORE', key, ARGV[1], 1, 'WITHSCORES', 'LIMIT', 0, ARGV[2])
+end
+local answer = {1, newest(KEYS[1])}
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+for _, celebrity in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local key = ARGV[4] .. celebrity
+  if redis.call('ZSCORE', key, 'built') == false then
+    table.insert(answer, {celebrity, {0}})
+  else
+    table.insert(answer, {celebrity, {1, newest(key)}})
+  end
+end
+return answer
 """
 
 
@@ -55,69 +90,108 @@ def celebrities_key(user: uuid.UUID | str) -> str:
     return f"content:feed-celebrities:{user}"
 
 
+def recent_key(celebrity: uuid.UUID | str) -> str:
+    """A celebrity's newest posts (those their followers may see), merged into feeds."""
+    return f"content:recent:{celebrity}"
+
+
+def building_key(timeline: str) -> str:
+    return f"{timeline}:building"
+
+
+Entry = tuple[int, str]  # (score: creation time in µs, post id)
+
+
+class Page(NamedTuple):
+    """A built feed's entries, and for each celebrity it follows their newest entries, or
+    None where those are not kept (to be read from the database and kept)."""
+
+    entries: list[Entry]
+    celebrities: dict[str, list[Entry] | None]
+
+
 class FeedStore:
     def __init__(self, redis: Redis, size: int, idle_seconds: int) -> None:
         self._redis = redis
         self._size = size
         self._idle = idle_seconds
         self._add = redis.register_script(_ADD)
+        self._page = redis.register_script(_PAGE)
 
-    async def add(
-        self, users: Iterable[uuid.UUID | str], entries: Sequence[tuple[int, str]]
-    ) -> None:
+    async def add(self, users: Iterable[uuid.UUID | str], entries: Sequence[Entry]) -> None:
         """Put the (score, post id) entries in each of these users' feeds that exist."""
+        await self._add_to([feed_key(user) for user in users], entries)
+
+    async def add_recent(self, celebrity: str, entries: Sequence[Entry]) -> None:
+        """Put a celebrity's new entries among their newest, if those are kept."""
+        await self._add_to([recent_key(celebrity)], entries)
+
+    async def _add_to(self, timelines: Iterable[str], entries: Sequence[Entry]) -> None:
         args: list[int | str] = [self._size]
         for entry_score, post_id in entries:
             args += [entry_score, post_id]
         async with self._redis.pipeline(transaction=False) as pipe:
-            for user in users:
-                await self._add(keys=[feed_key(user)], args=args, client=pipe)
+            for timeline in timelines:
+                keys = [timeline, building_key(timeline)]
+                await self._add(keys=keys, args=args, client=pipe)
             await pipe.execute()
 
     async def remove(self, users: Iterable[uuid.UUID | str], post_ids: Sequence[str]) -> None:
+        await self._remove_from([feed_key(user) for user in users], post_ids)
+
+    async def remove_recent(self, celebrity: str, post_ids: Sequence[str]) -> None:
+        await self._remove_from([recent_key(celebrity)], post_ids)
+
+    async def _remove_from(self, timelines: Iterable[str], post_ids: Sequence[str]) -> None:
         if not post_ids:
             return
         async with self._redis.pipeline(transaction=False) as pipe:
-            for user in users:
-                pipe.zrem(feed_key(user), *post_ids)
+            for timeline in timelines:
+                pipe.zrem(timeline, *post_ids)
             await pipe.execute()
 
-    async def page(
-        self, user: uuid.UUID, below: int | None, count: int
-    ) -> tuple[list[tuple[int, str]], set[str]] | None:
-        """Up to `count` entries scored at or below `below` (newest first) and the
-        celebrities `user` follows; None when the feed is not built."""
-        key, celebrities = feed_key(user), celebrities_key(user)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.zscore(key, BUILT)
-            pipe.zrevrangebyscore(
-                key, "+inf" if below is None else below, 1, start=0, num=count, withscores=True
-            )
-            pipe.smembers(celebrities)
-            pipe.expire(key, self._idle)
-            pipe.expire(celebrities, self._idle)
-            built, entries, followed, *_ = await pipe.execute()
-        if built is None:
+    async def page(self, user: uuid.UUID, below: int | None, count: int) -> Page | None:
+        """Up to `count` entries scored at or below `below` (newest first), of the feed and
+        of each celebrity `user` follows; None when the feed is not built."""
+        keys = [feed_key(user), celebrities_key(user)]
+        args = ["+inf" if below is None else below, count, self._idle, recent_key("")]
+        answer = await self._page(keys=keys, args=args)
+        if not answer[0]:
             return None
-        return (
-            [(int(s), member.decode()) for member, s in entries],
-            {member.decode() for member in followed},
-        )
+        celebrities = {
+            name.decode(): _entries(kept[1]) if kept[0] else None for name, kept in answer[2:]
+        }
+        return Page(_entries(answer[1]), celebrities)
+
+    async def begin_build(self, timeline: str) -> None:
+        """From now on the fan-out adds to `timeline` (a feed_key or recent_key) too."""
+        await self._redis.set(building_key(timeline), 1, ex=BUILDING_SECONDS)
 
     async def build(
-        self, user: uuid.UUID, entries: Sequence[tuple[int, str]], celebrities: Iterable[str]
+        self, user: uuid.UUID, entries: Sequence[Entry], celebrities: Iterable[str]
     ) -> None:
-        """Replace the user's feed and celebrity set, in one transaction."""
-        key, followed = feed_key(user), celebrities_key(user)
+        """Complete the user's feed with `entries` and replace its celebrity set, in one
+        transaction (what the fan-out added while it was being built stays)."""
+        followed = celebrities_key(user)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(key, followed)
-            pipe.zadd(key, {BUILT: 0, **{post_id: s for s, post_id in entries[: self._size]}})
+            pipe.delete(followed)
             names = list(celebrities)
             if names:
                 pipe.sadd(followed, *names)
                 pipe.expire(followed, self._idle)
-            pipe.expire(key, self._idle)
+            self._complete(pipe, feed_key(user), entries)
             await pipe.execute()
+
+    async def build_recent(self, celebrity: str, entries: Sequence[Entry]) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            self._complete(pipe, recent_key(celebrity), entries)
+            await pipe.execute()
+
+    def _complete(self, pipe: Pipeline, timeline: str, entries: Sequence[Entry]) -> None:
+        pipe.zadd(timeline, {BUILT: 0, **{post_id: s for s, post_id in entries[: self._size]}})
+        pipe.zremrangebyrank(timeline, 1, -(self._size + 1))
+        pipe.expire(timeline, self._idle)
+        pipe.delete(building_key(timeline))
 
     async def follow_celebrity(self, users: Sequence[uuid.UUID | str], celebrity: str) -> None:
         """Merge `celebrity`'s posts into these users' feeds that exist, from now on."""
@@ -140,3 +214,8 @@ class FeedStore:
 
     async def is_celebrity(self, author: str) -> bool:
         return bool(await self._redis.sismember(CELEBRITIES, author))
+
+
+def _entries(flat: list[Any]) -> list[Entry]:
+    """(score, post id) pairs from a WITHSCORES reply of a script: member, score, ..."""
+    return [(int(flat[i + 1]), flat[i].decode()) for i in range(0, len(flat), 2)]

@@ -2,8 +2,9 @@
 
 Reads come from the user's feed in Redis (`feed_store`), filled on write: each published
 post is added to its followers' feeds by the fan-out consumer (`feed_fanout`), except the
-posts of celebrities (more followers than `feed_celebrity_followers`), which are read
-from the database at read time and merged in. A missing feed (new, expired or evicted)
+posts of celebrities (more followers than `feed_celebrity_followers`), which are merged
+in at read time from each celebrity's newest posts, kept in Redis once for all their
+followers (read from the database when missing). A missing feed (new, expired or evicted)
 is rebuilt from the database before the first page is answered, so that page is never
 empty or partial; with Redis down the whole page comes from the database.
 
@@ -24,7 +25,15 @@ from redis.exceptions import RedisError
 from daira.content.v1 import content_pb2 as pb
 from services.content import repository_feed
 from services.content.deps import Deps, require_user
-from services.content.feed_store import FeedStore, moment, score
+from services.content.feed_store import (
+    Entry,
+    FeedStore,
+    Page,
+    feed_key,
+    moment,
+    recent_key,
+    score,
+)
 from services.content.peers import Link, Relation
 from services.content.posts import Posts
 from shared import pagination
@@ -34,12 +43,12 @@ from shared.logs import get_logger
 
 log = get_logger("daira.content.home_feed")
 
-Entry = tuple[int, str]  # (score: creation time in µs, post id)
 # Candidates read per round for a page of n: enough that filtering rarely needs a second.
 OVERREAD = 2
 ROUNDS = 3
-# A rebuilt feed takes the posts published while it was being rebuilt from this far back.
-REBUILD_OVERLAP = 50
+# A celebrity's newest posts are kept for all their followers: not as any one reader's
+# (whose own private posts the query would include).
+NO_READER = uuid.UUID(int=0)
 
 
 class HomeFeed:
@@ -95,21 +104,31 @@ class HomeFeed:
         """Up to `count` entries older than `below`, newest first, and whether there may
         be more."""
         try:
-            stored = await self.store.page(me, below[0] if below else None, count + 1)
+            return await self._from_store(me, below, count)
         except RedisError as exc:
             log.warning("home feed read from the database: Redis is down", error=repr(exc))
             return await self._from_database(me, below, count)
+
+    async def _from_store(
+        self, me: uuid.UUID, below: Entry | None, count: int
+    ) -> tuple[list[Entry], bool]:
+        top = below[0] if below else None
+        stored = await self.store.page(me, top, count + 1)
         if stored is None:
-            entries, celebrities = await self.rebuild(me)
-        else:
-            entries, celebrities = stored
-        entries = [entry for entry in entries if below is None or entry < below]
-        more = len(entries) > count
-        if celebrities:
-            merged = await self._newest(me, [uuid.UUID(c) for c in celebrities], below, count)
-            entries = sorted(set(entries) | set(merged), reverse=True)
-            more = more or len(merged) == count
-        return entries[:count], more or len(entries) > count
+            stored = await self.rebuild(me) or await self.store.page(me, top, count + 1)
+        if stored is None:  # gone again at once (evicted): answer from the database
+            return await self._from_database(me, below, count)
+        timelines = [stored.entries]
+        for celebrity, kept in stored.celebrities.items():
+            timelines.append(kept if kept is not None else await self._keep_recent(celebrity))
+        entries: set[Entry] = set()
+        more = False
+        for timeline in timelines:  # each newest first
+            older = [entry for entry in timeline if below is None or entry < below]
+            more = more or len(older) > count
+            entries.update(older[:count])
+        ordered = sorted(entries, reverse=True)
+        return ordered[:count], more or len(ordered) > count
 
     async def _from_database(
         self, me: uuid.UUID, below: Entry | None, count: int
@@ -118,23 +137,30 @@ class HomeFeed:
         entries = await self._newest(me, authors, below, count + 1)
         return entries[:count], len(entries) > count
 
-    async def rebuild(self, me: uuid.UUID) -> tuple[list[Entry], set[str]]:
-        """Build the user's feed from the database: the newest posts of everyone they
-        follow who is not a celebrity, and their own; the celebrities, to merge."""
+    async def rebuild(self, me: uuid.UUID) -> Page | None:
+        """Build and keep the user's feed from the database: the newest posts of everyone
+        they follow who is not a celebrity, and their own; the celebrities, to merge.
+        When social cannot say whom they follow, the answer itself, and nothing kept."""
         size = self._deps.settings.feed_size
         followed = await self._followed(me)
         counts = await self._follower_counts(followed) if followed else {}
         if followed is None or counts is None:  # social could not say: answer, store nothing
-            return await self._newest(me, [me, *(followed or [])], None, size), set()
+            return Page(await self._newest(me, [me, *(followed or [])], None, size), {})
         threshold = self._deps.settings.feed_celebrity_followers
         celebrities = {str(u) for u in followed if counts.get(str(u), 0) > threshold}
         authors = [me, *(u for u in followed if str(u) not in celebrities)]
+        await self.store.begin_build(feed_key(me))
         entries = await self._newest(me, authors, None, size)
         await self.store.build(me, entries, celebrities)
-        # Posts published while this ran were fanned out to a feed that did not exist yet.
-        recent = await self._newest(me, authors, None, REBUILD_OVERLAP)
-        await self.store.add([me], recent)
-        return sorted(set(entries) | set(recent), reverse=True), celebrities
+        return None
+
+    async def _keep_recent(self, celebrity: str) -> list[Entry]:
+        """A celebrity's newest posts, from the database, kept for every follower's reads."""
+        await self.store.begin_build(recent_key(celebrity))
+        size = self._deps.settings.feed_size
+        entries = await self._newest(NO_READER, [uuid.UUID(celebrity)], None, size)
+        await self.store.build_recent(celebrity, entries)
+        return entries
 
     async def _followed(self, me: uuid.UUID) -> list[uuid.UUID] | None:
         """Whom the user follows; None when social cannot say."""

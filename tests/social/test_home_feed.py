@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from daira.content.v1 import content_pb2 as cpb
 from daira.content.v1 import content_pb2_grpc
 from daira.social.v1 import social_pb2 as pb
-from services.content.feed_store import CELEBRITIES, feed_key
+from services.content.feed_store import BUILT, CELEBRITIES, FeedStore, feed_key, recent_key
 
 from .conftest import CELEBRITY_FOLLOWERS, content_service, create_post, follow, open_channel
 
@@ -143,6 +143,65 @@ async def test_a_celebritys_post_reaches_every_follower(
         assert await feed_once(content_stub, fan, [post.id]) == [post.id]
     async with Redis.from_url(redis_url) as redis:
         assert await redis.sismember(CELEBRITIES, alice.id)  # merged at read, not fanned out
+
+
+async def celebrity_with_fans(stub, content_stub, accounts, celebrity):
+    """Followers enough to make `celebrity` one, each with a built feed."""
+    fans = [await accounts.create() for _ in range(CELEBRITY_FOLLOWERS + 1)]
+    for fan in fans:
+        await follow(stub, fan, celebrity)
+        assert await feed_ids(content_stub, fan) == []
+    return fans
+
+
+async def test_a_celebritys_newest_posts_are_kept_once_for_all_followers(
+    stub, content_stub, redis_url, accounts, alice
+):
+    fans = await celebrity_with_fans(stub, content_stub, accounts, alice)
+    first = await create_post(content_stub, alice)
+    assert await feed_once(content_stub, fans[0], [first.id]) == [first.id]
+
+    second = await create_post(content_stub, alice)
+
+    async with Redis.from_url(redis_url) as redis:
+        assert await redis.zscore(recent_key(alice.id), first.id) is not None
+        assert await redis.zcard(feed_key(fans[0].id)) == 1  # the built marker alone
+    for fan in fans:
+        assert await feed_once(content_stub, fan, [second.id, first.id]) == [second.id, first.id]
+
+
+async def test_a_celebritys_deleted_post_leaves_their_kept_posts(
+    stub, content_stub, redis_url, accounts, alice
+):
+    fans = await celebrity_with_fans(stub, content_stub, accounts, alice)
+    post = await create_post(content_stub, alice)
+    assert await feed_once(content_stub, fans[0], [post.id]) == [post.id]
+
+    await content_stub.DeletePost(cpb.DeletePostRequest(id=post.id), metadata=alice.auth)
+
+    async with Redis.from_url(redis_url) as redis:
+        deadline = time.monotonic() + 10
+        while await redis.zscore(recent_key(alice.id), post.id) is not None:
+            assert time.monotonic() < deadline, "the deleted post stayed among the kept ones"
+            await asyncio.sleep(0.02)
+    assert await feed_ids(content_stub, fans[0]) == []
+
+
+async def test_a_post_published_while_a_feed_is_being_built_goes_into_it(
+    stub, content_stub, redis_url, alice, bob
+):
+    await follow(stub, alice, bob)
+    async with Redis.from_url(redis_url) as redis:
+        store = FeedStore(redis, size=800, idle_seconds=3600)
+        await store.begin_build(feed_key(alice.id))
+
+        post = await create_post(content_stub, bob)
+
+        deadline = time.monotonic() + 10
+        while await redis.zscore(feed_key(alice.id), post.id) is None:
+            assert time.monotonic() < deadline, "the fan-out passed the feed being built by"
+            await asyncio.sleep(0.02)
+        assert await redis.zscore(feed_key(alice.id), BUILT) is None
 
 
 async def test_a_missing_feed_is_rebuilt_whole_on_the_next_read(
