@@ -95,8 +95,12 @@ class Cache:
         found = await self.get_many(tier, [key])
         return found.get(key)
 
-    async def get_many(self, tier: Tier, keys: Iterable[str]) -> dict[str, bytes]:
-        """The cached values of `keys` that are present, in one round trip."""
+    async def get_many(
+        self, tier: Tier, keys: Iterable[str], *, near_seconds: float | None = None
+    ) -> dict[str, bytes]:
+        """The cached values of `keys` that are present, in one round trip. `near_seconds`
+        bounds the near copies of what Redis answered, for entries written with a short
+        time to live (whose remaining life is not known here)."""
         full = {self.key(tier, k): k for k in keys}
         if not full:
             return {}
@@ -117,7 +121,7 @@ class Cache:
                 fetched = [(f, v) for f, v in zip(remote, values, strict=True) if v is not None]
                 found.update((full[f], v) for f, v in fetched)
                 if near is not None:
-                    near.put(fetched)
+                    near.put(fetched, near_seconds)
         self._count(tier, hits=len(found), misses=len(full) - len(found))
         return found
 
@@ -148,7 +152,7 @@ class Cache:
             self._failed(exc)
             return
         if tier in self._near_tiers:
-            self.near.put(full.items())
+            self.near.put(full.items(), ttl)
 
     async def delete(self, tier: Tier, *keys: str) -> None:
         """Invalidate here and in every process; if Redis cannot be told now, it is told

@@ -49,12 +49,13 @@ class NearCache:
             return None
         return entry[1]
 
-    def put(self, items: Iterable[tuple[str, bytes]]) -> None:
+    def put(self, items: Iterable[tuple[str, bytes]], ttl_seconds: float | None = None) -> None:
+        """Keep copies for the near TTL, or `ttl_seconds` when that is shorter."""
         if not self.enabled:
             return
         if len(self._entries) >= self._max_entries:
             self._entries.clear()
-        expires = time.monotonic() + self._ttl
+        expires = time.monotonic() + min(self._ttl, ttl_seconds or self._ttl)
         for key, value in items:
             self._entries[key] = (expires, value)
 

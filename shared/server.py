@@ -85,7 +85,12 @@ def build_runtime(spec: ServiceSpec, settings: ServiceSettings) -> Runtime:
     tokens = TokenService(
         settings.auth_secret.get_secret_value(), settings.access_token_ttl_seconds
     )
-    cache = Cache(redis, spec.name, near_ttl_seconds=settings.cache_near_ttl_seconds)
+    cache = Cache(
+        redis,
+        spec.name,
+        near_ttl_seconds=settings.cache_near_ttl_seconds,
+        near_tiers=spec.near_tiers,
+    )
     return Runtime(spec, settings, db, redis, cache, tokens)
 
 

@@ -12,6 +12,8 @@ import pkgutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.cache import Tier
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -26,6 +28,9 @@ class ServiceSpec:
     metrics_port: int
     # Fully qualified gRPC service name, e.g. "daira.users.v1.UserService".
     grpc_service: str
+    # The cache tiers each process also keeps a near copy of (see shared.nearcache):
+    # those read far more often than written, whose writes invalidate or expire quickly.
+    near_tiers: tuple[Tier, ...] = (Tier.PROFILES,)
 
     @property
     def database(self) -> str:

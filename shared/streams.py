@@ -12,3 +12,5 @@ CONTENT_POSTS = "content.posts"
 CONTENT_COMMENTS = "content.comments"
 # social.follow.started, .ended (daira.social.v1 FollowStarted, FollowEnded)
 SOCIAL_FOLLOWS = "social.follows"
+# payments.tip.refunded (daira.payments.v1 TipRefunded)
+PAYMENTS_TRANSFERS = "payments.transfers"

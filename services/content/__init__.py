@@ -1,7 +1,13 @@
 """The content service: posts, media, videos, threaded comments, timelines and trending."""
 
+from shared.cache import Tier
 from shared.service import ServiceSpec
 
 SPEC = ServiceSpec(
-    name="content", port=50052, metrics_port=9152, grpc_service="daira.content.v1.ContentService"
+    name="content",
+    port=50052,
+    metrics_port=9152,
+    grpc_service="daira.content.v1.ContentService",
+    # Posts (invalidated on every change) and social's answers (short-lived).
+    near_tiers=(Tier.PROFILES, Tier.GENERIC, Tier.ANALYTICS),
 )

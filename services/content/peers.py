@@ -8,8 +8,9 @@ social learns from content, comments and mentions, travels as events: `events`.)
 
 Social's answers are remembered in Redis for `remember_seconds` (settings
 social_answers_seconds; 0 turns it off), so a hot post read does not ask social each
-time: a new reaction, follow or block shows on content's reads within those seconds.
-Unknown answers (social down) are never remembered.
+time, and each process keeps a near copy for at most as long again (bounded by the
+near cache's own TTL): a new reaction, follow or block shows on content's reads within
+twice those seconds at worst. Unknown answers (social down) are never remembered.
 """
 
 from __future__ import annotations
@@ -217,7 +218,9 @@ class Peers:
         SOCIAL_BATCH); None for all it was asked and could not answer."""
         remembered: dict[str, bytes] = {}
         if self._remember_seconds > 0:
-            remembered = await self._cache.get_many(ANSWERS_TIER, keys.values())
+            remembered = await self._cache.get_many(
+                ANSWERS_TIER, keys.values(), near_seconds=self._remember_seconds
+            )
         found: dict[K, bytes | None] = {
             item: remembered[key] for item, key in keys.items() if key in remembered
         }

@@ -1,11 +1,16 @@
 """Admin actions of the other services, entered in the audit log from their events: a
 status change or an admin's deletion of an account (users), a post removed by moderation
-or by someone other than its author, and one restored (content).
+or by someone other than its author, and one restored (content), a tip refunded by an
+admin (payments).
 
 Each entry carries the event's id as its `event_id`, so a redelivered event records
 nothing new, and the event's request id and time; the actor is who the producing service
 says acted (an events' actor carries no role, so `actor_role` says "staff" where only staff
 can act, and "user" for an author's own deletion, which is not logged).
+
+A tip's recipient refunding it is not an entry either: like an author deleting their own
+post, it is a user disposing of what is theirs, not an admin acting on someone else's, and
+the ledger itself keeps the refund. Only a refund the event marks `by_admin` is entered.
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daira.content.v1 import content_events_pb2
 from daira.events.v1 import events_pb2
+from daira.payments.v1 import payments_events_pb2
 from daira.users.v1 import users_events_pb2, users_pb2
 from services.moderation import audit
 from shared.eventing import Subscription, payload
-from shared.streams import CONTENT_POSTS, USERS_ACCOUNTS
+from shared.streams import CONTENT_POSTS, PAYMENTS_TRANSFERS, USERS_ACCOUNTS
 
 GROUP = "moderation.audit"
 
@@ -98,7 +104,36 @@ async def on_post(conn: AsyncConnection, event: events_pb2.Event) -> None:
         await audit.append(conn, entry)
 
 
+async def on_transfer(conn: AsyncConnection, event: events_pb2.Event) -> None:
+    if event.type != "payments.tip.refunded":
+        return
+    refunded = payload(event, payments_events_pb2.TipRefunded)
+    if not refunded.by_admin:
+        return
+    entry = audit.AuditEntry(
+        **_origin(event, "payments"),
+        actor=refunded.actor_id,
+        actor_role="admin",
+        action="payments.refund",
+        target_kind="transaction",
+        target_id=refunded.tip_id,
+        reason=refunded.reason,
+        before={"refunded": refunded.refunded_before},
+        after={
+            "refunded": refunded.refunded_before + refunded.amount,
+            "refund_id": refunded.refund_id,
+            "amount": refunded.amount,
+            "fee_returned": refunded.fee_returned,
+            "currency": refunded.currency_code,
+            "tip_amount": refunded.tip_amount,
+        },
+        peer=refunded.peer,
+    )
+    await audit.append(conn, entry)
+
+
 SUBSCRIPTIONS = [
     Subscription(USERS_ACCOUNTS, GROUP, on_account),
     Subscription(CONTENT_POSTS, GROUP, on_post),
+    Subscription(PAYMENTS_TRANSFERS, GROUP, on_transfer),
 ]

@@ -145,6 +145,7 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
             request.amount,
             request.reason,
             request.request_id,
+            context.peer() or "",
         )
         return pb.RefundResponse(transaction=transaction)
 

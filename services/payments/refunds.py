@@ -5,6 +5,10 @@ and each sees what the others took: together they never exceed the tip. The plat
 gives back its fee in proportion, computed on the running total (fee * refunded so far
 / amount, rounded down) so that a tip refunded in full, however many parts, returns
 exactly its fee; the recipient pays the rest.
+
+Each refund records payments.tip.refunded in its own transaction (domain_events.py), so
+the audit log learns of an admin's refund exactly when it commits; a refused refund, or a
+retry answered with the refund it made, records nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import uuid
 
 from daira.payments.v1 import payments_pb2 as pb
-from services.payments import convert, currencies, idempotency, ledger, repository
+from services.payments import convert, currencies, domain_events, idempotency, ledger, repository
 from services.payments.deps import Deps, now, owner_key
 from services.payments.ledger import Movement
 from services.payments.repository import Transfer
@@ -42,7 +46,9 @@ class Refunds:
         amount: int,
         reason: str,
         request_id: str,
+        peer: str,
     ) -> pb.Transaction:
+        """`peer`: the caller's address, for the audit log of an admin's refund."""
         amount = currencies.amount("amount", amount)
         reason = bounded_text("reason", reason, REASON_MAX)
         key = idempotency.required_request_id(request_id)
@@ -108,6 +114,7 @@ class Refunds:
                         ),
                     ],
                 )
+                await domain_events.tip_refunded(conn, transfer, tip, refunded, principal, peer)
         if earlier is not None:
             return await self._wallets.transaction(principal, earlier)
         return convert.written(transfer)

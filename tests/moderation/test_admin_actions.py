@@ -1,6 +1,7 @@
 """Admin actions of the other services reach the audit log through their events: status
 changes and admins' deletions of accounts (users), posts removed by moderation or by
-staff and posts restored (content); each event once, an author's own deletion not."""
+staff and posts restored (content), tips refunded by an admin (payments); each event once,
+an author's own deletion or a recipient's own refund not."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import uuid
 
 from daira.content.v1 import content_events_pb2
 from daira.moderation.v1 import moderation_pb2 as pb
+from daira.payments.v1 import payments_events_pb2
 from daira.users.v1 import users_events_pb2, users_pb2
 from shared.outbox import envelope
-from shared.streams import CONTENT_POSTS, USERS_ACCOUNTS
+from shared.streams import CONTENT_POSTS, PAYMENTS_TRANSFERS, USERS_ACCOUNTS
 from tests import harness
 
 from .conftest import EVENTS_PREFIX, decide, reported_post
@@ -123,3 +125,36 @@ async def test_a_removal_decided_here_is_entered_by_content_too(
 
     [removal] = [e for e in listed if e.source == "content"]
     assert (removal.action, removal.actor) == ("content.remove_post", "service:moderation")
+
+
+def tip_refunded(actor: str, by_admin: bool) -> payments_events_pb2.TipRefunded:
+    return payments_events_pb2.TipRefunded(
+        refund_id=str(uuid.uuid4()),
+        tip_id=str(uuid.uuid4()),
+        currency_code="USD",
+        amount=60,
+        fee_returned=3,
+        refunded_before=40,
+        tip_amount=100,
+        sender_id=str(uuid.uuid4()),
+        recipient_id=str(uuid.uuid4()),
+        reason="chargeback",
+        actor_id=actor,
+        by_admin=by_admin,
+        peer="ipv4:127.0.0.1:5000",
+    )
+
+
+async def test_an_admins_refund_is_an_entry_and_a_recipients_own_is_not(stub, redis_url, admin):
+    own = tip_refunded(str(uuid.uuid4()), by_admin=False)
+    by_admin = tip_refunded(admin.id, by_admin=True)
+    for refunded in (own, by_admin):
+        event = envelope("payments.tip.refunded", refunded.tip_id, refunded, request_id="r")
+        await publish(redis_url, PAYMENTS_TRANSFERS, event)
+
+    [entry] = await logged(stub, admin, "transaction", by_admin.tip_id)
+    assert (entry.actor, entry.action, entry.source) == (admin.id, "payments.refund", "payments")
+    assert (entry.reason, entry.peer) == ("chargeback", "ipv4:127.0.0.1:5000")
+    assert entry.before_json == '{"refunded":40}'
+    assert '"refunded":100' in entry.after_json
+    assert await logged(stub, admin, "transaction", own.tip_id, wait_seconds=0) == []

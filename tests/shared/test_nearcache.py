@@ -66,6 +66,27 @@ async def test_tiers_not_chosen_for_the_near_cache_always_ask_redis(
     assert await reader.get(Tier.GENERIC, "k") is None
 
 
+async def test_a_copy_lives_no_longer_than_the_value_written_with_a_shorter_ttl(
+    pair: tuple[Cache, Cache],
+) -> None:
+    reader, _ = pair
+    await reader.set(Tier.PROFILES, "user:3", b"v", ttl_seconds=1)
+    assert reader.near.get(reader.key(Tier.PROFILES, "user:3")) == b"v"
+
+    assert await eventually(lambda: reader.near.get(reader.key(Tier.PROFILES, "user:3")) is None)
+
+
+async def test_a_copy_of_a_read_lives_no_longer_than_the_reader_asks(
+    pair: tuple[Cache, Cache],
+) -> None:
+    reader, _ = pair
+    await reader.redis.set(reader.key(Tier.PROFILES, "user:4"), b"v")
+    assert await reader.get_many(Tier.PROFILES, ["user:4"], near_seconds=1) == {"user:4": b"v"}
+    assert reader.near.get(reader.key(Tier.PROFILES, "user:4")) == b"v"
+
+    assert await eventually(lambda: reader.near.get(reader.key(Tier.PROFILES, "user:4")) is None)
+
+
 async def test_near_cache_stays_off_while_redis_is_unreachable() -> None:
     cache = Cache(
         Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2),
