@@ -30,11 +30,14 @@ from bench import (
     dataset,
     feed,
     moderation_dataset,
+    payments_dataset,
     report,
     social_dataset,
 )
 from bench.backends import backends
 from bench.moderation_dataset import ModerationIds
+from bench.payments_calls import TIP_PREFIX
+from bench.payments_dataset import PaymentsIds
 from bench.plan import Result
 from bench.scenarios import (
     CREATED_PREFIX,
@@ -53,6 +56,7 @@ from bench.social_dataset import SocialIds
 from services.content import SPEC as CONTENT
 from services.content.deps import POSTS_TIER
 from services.moderation import SPEC as MODERATION
+from services.payments import SPEC as PAYMENTS
 from services.social import SPEC as SOCIAL
 from services.users import SPEC as USERS
 from shared.cache import Tier
@@ -71,6 +75,8 @@ MODERATION_DECISIONS = 40_000
 # Other processes' share of the CPU below which a scenario may start.
 QUIET_THRESHOLD = 0.05
 FANOUT_TARGET_SECONDS = 2.0
+# Wallets funded for the tips: one of them is the hot wallet.
+FUNDED_WALLETS = 10_000
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -236,6 +242,61 @@ def start_moderation(
     return moderation_dataset.pick(url, MODERATION_DECISIONS, posts, users.secret)
 
 
+def start_payments(
+    stack: ExitStack,
+    admin_url: str,
+    redis_url: str,
+    workdir: Path,
+    accounts: list[tuple[str, str]],
+    data: Data,
+    servers: dict[str, ServiceProcess],
+    rng: random.Random,
+) -> tuple[str, PaymentsIds]:
+    """The payments service started, and FUNDED_WALLETS seeded users' wallets funded."""
+    say("provisioning and migrating the payments database")
+    url = payments_dataset.provision(admin_url)
+    users = servers["users"]
+    servers["payments"] = stack.enter_context(
+        ServiceProcess(
+            PAYMENTS,
+            url,
+            redis_url,
+            workdir,
+            cache_tier=Tier.PROFILES,
+            secret=users.secret,
+            settings={"USERS_ADDRESS": users.target},
+        )
+    )
+    say(f"payments service SERVING on {servers['payments'].target}")
+    assert data.mint is not None
+    owners = rng.sample([user_id for user_id, _ in accounts], FUNDED_WALLETS)
+    started = time.perf_counter()
+    ids = payments_dataset.fund(url, servers["payments"].target, owners, data.mint)
+    seconds = time.perf_counter() - started
+    say(f"funded {len(owners):,} wallets through the sandbox in {seconds:.1f} s")
+    return url, ids
+
+
+def money(url: str, ids: PaymentsIds, results: list[tuple[str, Result]]) -> list[str]:
+    """The ledger checked whole after the runs, and each tip run's answers against the
+    tips it made."""
+    ledger = payments_dataset.check(url, ids.hot)
+    lines = [
+        f"PASS  ledger whole after the runs: {ledger.tips:,} tips of {ledger.tipped:,} cents "
+        f"({ledger.hot_tips:,} into the hot wallet), {ledger.entries:,} entries; every "
+        "currency sums to zero, no wallet below zero, every account's entries chain to its "
+        "balance"
+    ]
+    for title, r in results:
+        if r.name in ("tip-pairs", "tip-hot"):
+            made = payments_dataset.made(url, f"{TIP_PREFIX}{r.name}-")
+            lines.append(
+                f"{'PASS' if made == r.answered else 'MISS'}  {title}: {r.answered:,} tips "
+                f"answered OK, {made:,} made"
+            )
+    return lines
+
+
 def fan_out(social_url: str, content_target: str, redis_url: str, data: Data) -> str:
     """The fan-out delay's line of the report."""
     assert data.mint is not None
@@ -347,6 +408,12 @@ def main(argv: list[str] | None = None) -> int:
                     stack, admin_url, redis_url, workdir, accounts, content_url, servers
                 ),
             )
+        payments_url = None
+        if "payments" in chosen:
+            payments_url, payments_ids = start_payments(
+                stack, admin_url, redis_url, workdir, accounts, data, servers, rng
+            )
+            data = replace(data, payments=payments_ids)
         if "social" in chosen:
             assert data.social is not None
             token = client.token(data.account)
@@ -394,6 +461,8 @@ def main(argv: list[str] | None = None) -> int:
             extra.append(f"CreatePost: {made:,} posts made, {unresolved:,} without their mention")
             if unresolved:
                 extra.append("warning: content could not resolve mentions (is users reachable?)")
+        if payments_url is not None and data.payments is not None:
+            extra.extend(money(payments_url, data.payments, results))
         say("stopping")
     by_key = {r.name: r for _, r in results}
     for _, r in results:

@@ -86,6 +86,7 @@ async def run(plan: Plan) -> Result:
 async def _drive(plan: Plan, stubs: list[dict[str, Stub]]) -> Result:
     latencies = array("d")
     errors: Counter[str] = Counter()
+    answered = 0
     samples: dict[str, str] = {}
     requests = plan.requests
     pending = iter(range(len(requests)))
@@ -99,7 +100,7 @@ async def _drive(plan: Plan, stubs: list[dict[str, Stub]]) -> Result:
     end = measure_from + plan.duration
 
     async def caller(index: int) -> None:
-        nonlocal exhausted
+        nonlocal exhausted, answered
         stub = stubs[index % len(stubs)]
         pick = random.Random(index).randrange
         # Paced: this caller's sends are `interval` apart, callers evenly staggered.
@@ -131,6 +132,7 @@ async def _drive(plan: Plan, stubs: list[dict[str, Stub]]) -> Result:
                 samples.setdefault(code, exc.details() or "")
                 continue
             finished = time.perf_counter()
+            answered += 1
             if measure_from <= finished <= end:
                 latencies.append(finished - started)
 
@@ -154,6 +156,7 @@ async def _drive(plan: Plan, stubs: list[dict[str, Stub]]) -> Result:
         p99_ms=ms[2],
         max_ms=ms[3],
         errors=sum(errors.values()),
+        answered=answered,
         error_samples=samples,
         exhausted=exhausted,
         server_cpu_s=window.server,

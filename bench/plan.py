@@ -65,6 +65,8 @@ class Result:
     p99_ms: float
     max_ms: float
     errors: int
+    # Calls answered OK, the warm-up's included (what a run's writes should have made).
+    answered: int = 0
     error_samples: dict[str, str] = field(default_factory=dict)
     exhausted: bool = False
     server_cpu_s: float = 0.0

@@ -14,6 +14,10 @@ READ_P99_MS = 10.0
 WRITE_P99_MS = 20.0
 # A home feed rebuilt from the database on its first read.
 COLD_FEED_P99_MS = 50.0
+# Moderation's queue reads and claims; payments' tips, and tips into one hot wallet.
+MODERATION_P99_MS = 20.0
+TIP_P99_MS = 25.0
+HOT_TIPS_PER_SECOND = 500.0
 READS = (
     "get-post", "batch-posts", "user-posts", "comments", "trending", "hashtag",
     "relationships", "followers", "followers-deep", "reaction-counts", "unread", "notifications",
@@ -27,6 +31,8 @@ P99_TARGETS_MS = {
     **dict.fromkeys(READS, READ_P99_MS),
     **dict.fromkeys(("create-post", "feed-post", "follow", "react"), WRITE_P99_MS),
     "home-feed-cold": COLD_FEED_P99_MS,
+    **dict.fromkeys(("queue", "claim-next"), MODERATION_P99_MS),
+    **dict.fromkeys(("tip-pairs", "tip-hot"), TIP_P99_MS),
 }
 
 COLUMNS = (
@@ -129,6 +135,12 @@ def targets(results: list[tuple[str, Result]]) -> list[str]:
         lines.append(
             f"{_verdict(r.p99_ms < limit)}  {title} p99 = {r.p99_ms:.2f} ms "
             f"(target < {limit:g} ms at {TARGET_CALLERS} callers){note}"
+        )
+    hot = by_key.get("tip-hot")
+    if hot is not None:
+        lines.append(
+            f"{_verdict(hot.throughput >= HOT_TIPS_PER_SECOND)}  Tip into one hot wallet = "
+            f"{hot.throughput:,.0f} tips/s (target >= {HOT_TIPS_PER_SECOND:g}/s)"
         )
     closed = [r for _, r in results if not r.rate and r.callers == TARGET_CALLERS]
     if closed and limits:

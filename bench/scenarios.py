@@ -48,6 +48,12 @@ subject nobody holds, one more each call; FileReport reports each of content's p
 once (content is asked who wrote it, as the moderator); Decide warns each of the 40,000
 least urgent subjects once (a warning changes nothing elsewhere, so it is moderation's
 own transaction: the decision, its reports resolved, the subject closed, the audit entry).
+
+Payments: every call is a funded user's own (payments_calls), over 10,000 wallets funded
+through the sandbox (payments_dataset). Tip between random pairs sends each tip once;
+Tip into one hot wallet sends each once too, from random senders; GetWallet and
+ListTransactions(20) read random funded users' own (after the tips, so the pages are
+full). Payments asks users whether each recipient may receive money (cached briefly).
 """
 
 from __future__ import annotations
@@ -63,10 +69,11 @@ import grpc
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2
 
-from bench import feed
+from bench import feed, payments_calls
 from bench.content_dataset import PHRASES, TAGS, ContentIds
 from bench.dataset import Ids
 from bench.moderation_dataset import ModerationIds
+from bench.payments_dataset import PaymentsIds
 from bench.plan import Plan
 from bench.social_dataset import SocialIds
 from daira.content.v1 import content_pb2 as cpb
@@ -77,6 +84,7 @@ from daira.users.v1 import users_pb2 as pb
 from daira.users.v1 import users_pb2_grpc
 from services.content import SPEC as CONTENT
 from services.moderation import SPEC as MODERATION
+from services.payments import SPEC as PAYMENTS
 from services.social import SPEC as SOCIAL
 from services.users import SPEC as USERS
 
@@ -128,6 +136,7 @@ class Data:
     content: ContentIds | None = None
     social: SocialIds | None = None
     moderation: ModerationIds | None = None
+    payments: PaymentsIds | None = None
     # The metadata of a call as any user (a minted access token), for calls as many users.
     mint: Callable[[str], tuple[tuple[str, str], ...]] | None = None
     # (user, page token) DEEP_ROWS down the followers of some of the hottest users.
@@ -148,7 +157,7 @@ class Scenario:
     title: str
     method: str
     build: Build
-    # The service under test: "users", "content" or "social".
+    # The service under test: "users", "content", "social", "moderation" or "payments".
     service: str = "users"
     # The scenario's (callers, seconds) given the command line's.
     shape: Callable[[int, float], tuple[int, float]] = _same
@@ -187,6 +196,21 @@ def _social(data: Data) -> SocialIds:
 def _moderation(data: Data) -> ModerationIds:
     assert data.moderation is not None, "moderation scenarios need the moderation dataset"
     return data.moderation
+
+
+def _payments(data: Data) -> PaymentsIds:
+    assert data.payments is not None, "payments scenarios need the funded wallets"
+    return data.payments
+
+
+def _tips(key: str, *, hot: bool) -> Callable[[Data, random.Random], list[feed.Call]]:
+    """As many tips as the run could send, each its own."""
+
+    def calls(data: Data, rng: random.Random) -> list[feed.Call]:
+        count = math.ceil(data.seconds * WRITES_PER_SECOND)
+        return payments_calls.tips(_payments(data), key, count, rng, hot=hot)
+
+    return calls
 
 
 def _moderator(data: Data) -> str:
@@ -555,6 +579,50 @@ MODERATION_SCENARIOS = [
     ),
 ]
 SCENARIOS |= {s.key: s for s in MODERATION_SCENARIOS}
+PAYMENTS_SCENARIOS = [
+    Scenario(
+        "payments-floor",
+        "Health/Check (payments floor)",
+        HEALTH,
+        _health(PAYMENTS.grpc_service),
+        service="payments",
+    ),
+    Scenario(
+        "tip-pairs",
+        "Tip, random pairs of 10,000",
+        f"{payments_calls.API}/Tip",
+        _no_build,
+        service="payments",
+        once=True,
+        calls=_tips("tip-pairs", hot=False),
+    ),
+    Scenario(
+        "tip-hot",
+        "Tip into one hot wallet",
+        f"{payments_calls.API}/Tip",
+        _no_build,
+        service="payments",
+        once=True,
+        calls=_tips("tip-hot", hot=True),
+    ),
+    Scenario(
+        "get-wallet",
+        "GetWallet",
+        f"{payments_calls.API}/GetWallet",
+        _no_build,
+        service="payments",
+        calls=lambda d, rng: payments_calls.wallet_reads(_payments(d), rng),
+    ),
+    Scenario(
+        "transactions",
+        "ListTransactions(20)",
+        f"{payments_calls.API}/ListTransactions",
+        _no_build,
+        service="payments",
+        calls=lambda d, rng: payments_calls.transaction_pages(_payments(d), rng),
+    ),
+]
+SCENARIOS |= {s.key: s for s in PAYMENTS_SCENARIOS}
 USERS_SCENARIOS = ["floor", "get-cached", "get-uncached", "batch", "login", "search"]
 CONTENT_SCENARIOS = [
     "content-floor", "get-post", "batch-posts", "user-posts", "comments", "trending", "hashtag",
@@ -566,7 +634,10 @@ SOCIAL_SCENARIOS = [
     "notifications", "home-feed", "home-feed-cold", "feed-mix", "feed-post", "follow", "react",
 ]  # fmt: skip
 DEFAULT_SCENARIOS = (
-    USERS_SCENARIOS + CONTENT_SCENARIOS + SOCIAL_SCENARIOS + [s.key for s in MODERATION_SCENARIOS]
+    USERS_SCENARIOS
+    + CONTENT_SCENARIOS
+    + SOCIAL_SCENARIOS
+    + [s.key for s in MODERATION_SCENARIOS + PAYMENTS_SCENARIOS]
 )
 # Each service's floor: the scenario its others' throughput is compared with.
 FLOORS = {
@@ -574,6 +645,7 @@ FLOORS = {
     "content": "content-floor",
     "social": "social-floor",
     "moderation": "moderation-floor",
+    "payments": "payments-floor",
 }
 
 # Each service's batch read, to warm its cache: (method, request of ids, reply parser).
