@@ -1,5 +1,10 @@
 """Deposits: a PENDING payment with the provider's reference, credited when its event says
-so (see events and settlement)."""
+so (see events and settlement).
+
+The provider opens the deposit inside the call's transaction, once its request_id is
+claimed: a refusal or an unreachable provider rolls everything back (no key, no payment),
+and a concurrent retry waits on the key instead of asking the provider twice.
+"""
 
 from __future__ import annotations
 
@@ -43,13 +48,14 @@ class Deposits:
                 moment,
             )
             if earlier is None:
+                reference = await provider.open_deposit(str(payment_id), amount, currency)
                 await repository_payments.insert_payment(
                     conn,
                     id=payment_id,
                     kind="deposit",
                     state="pending",
                     provider=name,
-                    reference=provider.reference(str(payment_id)),
+                    reference=reference,
                     user_id=user,
                     amount=amount,
                     currency=currency,
@@ -61,5 +67,5 @@ class Deposits:
             row = await repository_payments.payment(conn, earlier or payment_id)
         assert row is not None
         if earlier is None:
-            provider.start(row, behavior)
+            await provider.start(row, behavior)
         return convert.payment(row)

@@ -12,7 +12,10 @@ from services.payments import repository
 from services.payments.peers import Peers
 from services.payments.providers import Provider
 from services.payments.providers.external import REQUIRED, ExternalProvider
+from services.payments.providers.http import Http
+from services.payments.providers.instapay import InstaPay
 from services.payments.providers.sandbox import Sandbox
+from services.payments.providers.stripe import Stripe
 from services.payments.repository import AccountKey
 from services.payments.settings import PaymentsSettings
 from shared.auth import Principal, Role
@@ -54,6 +57,7 @@ class Deps:
     peers: Peers
     accounts: AccountIds
     sandbox: Sandbox
+    http: Http
     providers: dict[str, Provider] = field(default_factory=dict)
 
     @classmethod
@@ -62,21 +66,24 @@ class Deps:
         assert isinstance(settings, PaymentsSettings)
         users = runtime.client("users")
         sandbox = Sandbox(settings)
+        http = Http(settings.provider_timeout_seconds)
         providers: dict[str, Provider] = {
             name: ExternalProvider(name, settings) for name in REQUIRED
         }
-        providers["sandbox"] = sandbox
+        providers.update(stripe=Stripe(settings, http), instapay=InstaPay(), sandbox=sandbox)
         return cls(
             runtime.db,
             settings,
             Peers(users, runtime.cache, settings.user_status_cache_seconds),
             AccountIds(runtime.db, settings.system_account_slots),
             sandbox,
+            http,
             providers,
         )
 
     async def close(self) -> None:
         await self.sandbox.close()
+        await self.http.close()
         await self.peers.close()
 
 

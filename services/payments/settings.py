@@ -26,15 +26,15 @@ class PaymentsSettings(ServiceSettings):
     sandbox_webhook_secret: SecretStr = SecretStr("sandbox-webhook-secret-for-development")
     sandbox_delay_seconds: float = Field(default=2.0, ge=0)
 
-    # Real providers: each is usable only with every credential it needs.
+    # Real providers: each is usable only with every credential it needs. Their API base
+    # URLs default to production; every call to one waits at most the timeout.
+    provider_timeout_seconds: float = Field(default=10.0, gt=0)
     stripe_api_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
+    stripe_api_url: str = "https://api.stripe.com"
     paypal_client_id: str | None = None
     paypal_client_secret: SecretStr | None = None
     paypal_webhook_secret: SecretStr | None = None
     fawry_merchant_code: str | None = None
     fawry_security_key: SecretStr | None = None
     fawry_webhook_secret: SecretStr | None = None
-    instapay_merchant_id: str | None = None
-    instapay_api_key: SecretStr | None = None
-    instapay_webhook_secret: SecretStr | None = None

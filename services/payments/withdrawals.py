@@ -1,6 +1,10 @@
 """Withdrawals: money reserved (pending) at once, posted or voided by the provider's event,
 and voided by the reconciler when the provider has been silent too long.
 
+The withdrawal is sent to the provider once it is stored, so no wallet row stays locked
+while the provider answers; one the provider refuses or cannot be reached for is voided
+at once (the money is back) and the call answers why.
+
 The reconciler also forgets idempotency keys past their retention. It runs in the
 servicer's process from start to stop (api.py's on_stop cancels it).
 """
@@ -8,16 +12,19 @@ servicer's process from start to stop (api.py's on_stop cancels it).
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import datetime, timedelta
 
 from daira.payments.v1 import payments_pb2 as pb
 from services.payments import convert, currencies, idempotency, ledger, repository_payments
 from services.payments.deps import Deps, now, owner_key, require_user
 from services.payments.ledger import Movement
+from services.payments.providers import REASON_MAX
 from services.payments.repository import Transfer
 from services.payments.settlement import settle
 from services.payments.wallets import Wallets
 from shared.auth import Principal
+from shared.errors import DomainError
 from shared.ids import new_id
 from shared.logs import get_logger
 from shared.validation import required_text
@@ -77,7 +84,7 @@ class Withdrawals:
                 moment,
             )
             if earlier is None:
-                reference = provider.reference(str(payment_id))
+                reference = provider.payout_reference(str(payment_id))
                 await ledger.write(
                     conn,
                     reservation,
@@ -103,8 +110,21 @@ class Withdrawals:
         assert row is not None
         if earlier is not None:
             return convert.payment(row), await self._wallets.transaction(principal, row.transfer_id)
-        provider.start(row, behavior)
+        try:
+            await provider.start(row, behavior)
+        except DomainError as exc:
+            await self._void(row.id, exc.message[:REASON_MAX], now())
+            raise
         return convert.payment(row), convert.written(reservation)
+
+    async def _void(self, payment_id: uuid.UUID, reason: str, moment: datetime) -> bool:
+        """Void a still-pending withdrawal; False when it was settled meanwhile."""
+        async with self._deps.db.transaction() as conn:
+            payment = await repository_payments.lock_pending_payment(conn, payment_id)
+            if payment is None:
+                return False  # settled meanwhile, or being settled by its event
+            await settle(conn, self._deps, payment, False, reason, moment)
+            return True
 
     async def void_expired(self, moment: datetime) -> int:
         """Void the withdrawals pending since before the timeout; how many were voided."""
@@ -113,12 +133,7 @@ class Withdrawals:
             expired = await repository_payments.expired_withdrawals(conn, before, VOIDS_PER_ROUND)
         voided = 0
         for payment_id in expired:
-            async with self._deps.db.transaction() as conn:
-                payment = await repository_payments.lock_pending_payment(conn, payment_id)
-                if payment is None:
-                    continue  # settled meanwhile, or being settled by its event
-                await settle(conn, self._deps, payment, False, TIMED_OUT, moment)
-                voided += 1
+            voided += await self._void(payment_id, TIMED_OUT, moment)
         return voided
 
     async def reconcile(self) -> None:

@@ -1,8 +1,9 @@
 """Payment providers behind one interface: the sandbox simulator and the real adapters.
 
-Every provider signs its webhook events with HMAC-SHA256 under a per-provider secret
-from the settings; `verify` checks a signature in constant time. Events arrive in one
-JSON shape (see `Event`), whoever sends them.
+A provider opens a deposit (its reference is stored with the payment), sends a
+withdrawal once it is stored, and turns what its webhook delivers into an `Event` after
+checking the delivery in the provider's own scheme. The sandbox's events are JSON in the
+`Event` shape, signed with a hex HMAC-SHA256 (`sign`, `verify`).
 """
 
 from __future__ import annotations
@@ -10,15 +11,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
 from services.payments.repository import Record
-from shared.errors import InvalidArgument
+from shared.errors import InvalidArgument, Unauthenticated
 
-# Event types: a payment went through, or it did not.
+# Event types: a payment went through, it did not, or the provider's word settles nothing
+# (still under way, or an outcome this service does not act on): acknowledged only.
 SUCCEEDED = "payment.succeeded"
 FAILED = "payment.failed"
+NOTED = "payment.noted"
 REASON_MAX = 500
 
 
@@ -51,22 +55,23 @@ class Event:
         try:
             body = json.loads(payload)
             event = cls(
-                id=_text(body, "id"),
-                type=_text(body, "type"),
-                reference=_text(body, "reference"),
+                id=text(body, "id"),
+                type=text(body, "type"),
+                reference=text(body, "reference"),
                 amount=_number(body, "amount"),
-                currency=_text(body, "currency"),
+                currency=text(body, "currency"),
                 created=_number(body, "created"),
                 reason=str(body.get("reason", ""))[:REASON_MAX],
             )
         except (ValueError, TypeError, AttributeError) as exc:
-            raise InvalidArgument("payload", f"is not a provider event: {exc}") from None
+            raise not_an_event(exc) from None
         if event.type not in (SUCCEEDED, FAILED):
             raise InvalidArgument("payload", f"has an unknown event type {event.type!r}")
         return event
 
 
-def _text(body: dict[str, object], key: str) -> str:
+def text(body: dict[str, object], key: str) -> str:
+    """A short non-empty string field of a provider's JSON (ValueError otherwise)."""
     value = body.get(key)
     if not isinstance(value, str) or not value or "\x00" in value or len(value) > 200:
         raise ValueError(f"{key} must be a non-empty string")
@@ -78,6 +83,26 @@ def _number(body: dict[str, object], key: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValueError(f"{key} must be an integer")
     return value
+
+
+def not_an_event(exc: Exception) -> InvalidArgument:
+    return InvalidArgument("payload", f"is not a provider event: {exc}")
+
+
+def forged() -> Unauthenticated:
+    return Unauthenticated(
+        "the event's signature does not match its payload", reason="SIGNATURE_INVALID"
+    )
+
+
+def check_fresh(signed_at: float, tolerance: int, event_id: str = "") -> None:
+    """Refuse a delivery signed longer ago (or further ahead) than the tolerance: a replay."""
+    if abs(time.time() - signed_at) > tolerance:
+        raise Unauthenticated(
+            f"the event was signed more than {tolerance} s from now (a replay?)",
+            reason="EVENT_EXPIRED",
+            metadata={"event_id": event_id} if event_id else None,
+        )
 
 
 def sign(secret: bytes, payload: bytes) -> str:
@@ -93,12 +118,19 @@ class Provider(Protocol):
     def name(self) -> str:
         """As stored: stripe, paypal, fawry, instapay, sandbox."""
 
-    def webhook_secret(self) -> bytes:
-        """The secret its events are signed with; FAILED_PRECONDITION when not configured."""
+    async def open_deposit(self, payment_id: str, amount: int, currency: str) -> str:
+        """Open a deposit at the provider and return its reference. Called inside the
+        deposit's transaction, so a refusal (FAILED_PRECONDITION, UNAVAILABLE) keeps
+        nothing."""
 
-    def reference(self, payment_id: str) -> str:
-        """The provider's reference of a new payment, or FAILED_PRECONDITION when this
-        provider cannot take payments here."""
+    def payout_reference(self, payment_id: str) -> str:
+        """The reference a withdrawal is stored under before it is sent, or
+        FAILED_PRECONDITION when this provider cannot pay out here."""
 
-    def start(self, payment: Record, behavior: str) -> None:
-        """Hand a new payment to the provider (its outcome comes back as an event)."""
+    async def start(self, payment: Record, behavior: str) -> None:
+        """Once the payment is stored: send a withdrawal (the sandbox schedules its
+        events). An error means the provider did not take it."""
+
+    async def receive(self, payload: bytes, signature: str) -> Event:
+        """The webhook's delivery as an Event once the provider's scheme vouches for it:
+        UNAUTHENTICATED when it does not, INVALID_ARGUMENT when it is no event."""

@@ -3,7 +3,8 @@
 A payment made with it gets a signed event delivered to the service's own event
 handler, as a provider's would arrive at the webhook: at once (SUCCEED, FAIL), after
 the configured delay (DELAY), twice (DUPLICATE), or never (SILENT, for an event sent by
-hand with `event`, or a withdrawal left to time out).
+hand with `event`, or a withdrawal left to time out). Its events are verified by their
+HMAC before they are parsed, and refused once older than the webhook tolerance.
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
-from services.payments.providers import FAILED, SUCCEEDED, Event, sign
+from services.payments.providers import (
+    FAILED,
+    SUCCEEDED,
+    Event,
+    check_fresh,
+    forged,
+    sign,
+    verify,
+)
 from services.payments.repository import Record
 from services.payments.settings import PaymentsSettings
 from shared.errors import DomainError
@@ -31,6 +40,7 @@ class Sandbox:
     def __init__(self, settings: PaymentsSettings) -> None:
         self._secret = settings.sandbox_webhook_secret.get_secret_value().encode()
         self._delay = settings.sandbox_delay_seconds
+        self._tolerance = settings.webhook_tolerance_seconds
         self._deliver: Deliver | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -41,8 +51,18 @@ class Sandbox:
     def webhook_secret(self) -> bytes:
         return self._secret
 
-    def reference(self, payment_id: str) -> str:
+    async def open_deposit(self, payment_id: str, amount: int, currency: str) -> str:
         return f"sbx_{payment_id}"
+
+    def payout_reference(self, payment_id: str) -> str:
+        return f"sbx_{payment_id}"
+
+    async def receive(self, payload: bytes, signature: str) -> Event:
+        if not verify(self._secret, payload, signature):
+            raise forged()
+        event = Event.parse(payload)
+        check_fresh(event.created, self._tolerance, event.id)
+        return event
 
     def event(
         self,
@@ -68,7 +88,7 @@ class Sandbox:
         payload = event.to_json()
         return payload, sign(self._secret, payload)
 
-    def start(self, payment: Record, behavior: str) -> None:
+    async def start(self, payment: Record, behavior: str) -> None:
         if behavior == "silent":
             return
         failed = behavior == "fail"
