@@ -15,13 +15,13 @@ import grpc
 
 from daira.moderation.v1 import moderation_pb2 as pb
 from daira.moderation.v1 import moderation_pb2_grpc
-from services.moderation import admin_actions
 from services.moderation.appeals import Appeals
 from services.moderation.decisions import Decisions
 from services.moderation.deps import Caller, Deps
 from services.moderation.enforcement import EnforcementLoop, Enforcer
 from services.moderation.queue import Queue
 from services.moderation.reports import Reports
+from services.moderation.subscriptions import subscriptions
 from services.moderation.trail import Trail
 from shared.auth import Access, bearer_token, current_principal
 from shared.context import inbound
@@ -196,10 +196,12 @@ class ModerationServicer(moderation_pb2_grpc.ModerationServiceServicer):
 
 
 async def build(runtime: Runtime) -> Endpoint:
-    servicer = ModerationServicer(Deps.from_runtime(runtime))
+    deps = Deps.from_runtime(runtime)
+    servicer = ModerationServicer(deps)
     servicer.start()
-    # Moderation records no events of its own: it consumes the others' admin actions.
-    events = Events(runtime, admin_actions.SUBSCRIPTIONS, relay=False)
+    # Moderation records no events of its own: it consumes the others' admin actions and
+    # deleted accounts.
+    events = Events(runtime, subscriptions(deps), relay=False)
     events.start()
 
     async def stop() -> None:

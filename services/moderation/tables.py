@@ -131,3 +131,12 @@ audit_log = Table(
     Column("previous_hash", LargeBinary, nullable=False),
     Column("hash", LargeBinary, nullable=False),
 )
+
+# A deleted account's pseudonym while its cascade runs (services/moderation/cascade.py).
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("user_id", UUID(as_uuid=True), primary_key=True),
+    Column("pseudonym", UUID(as_uuid=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,11 +1,13 @@
-"""Harness of the cross-service cascade: users, content, social and payments in-process,
-each against a database of its own, on an event prefix of their own, so that no other
-suite's services (which consume the same families in the same groups) take their events.
+"""Harness of the cross-service cascade: users, content, social, payments and moderation
+in-process, each against a database of its own, on an event prefix of their own, so that
+no other suite's services (which consume the same families in the same groups) take their
+events.
 
 The services are started as the other suites start them (their settings and helpers are
 imported from those harnesses); content and social call each other, social's port
-reserved before content starts. Accounts, `rejected()` and the autouse check that no call
-answers UNKNOWN or INTERNAL come from the users harness.
+reserved before content starts; moderation, which asks users and content, starts once
+they serve. Accounts, `rejected()` and the autouse check that no call answers UNKNOWN or
+INTERNAL come from the users harness.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ import grpc
 import pytest
 
 from daira.content.v1 import content_pb2_grpc
+from daira.moderation.v1 import moderation_pb2_grpc
 from daira.payments.v1 import payments_pb2_grpc
 from daira.social.v1 import social_pb2_grpc
 from daira.users.v1 import users_pb2_grpc
 from services.content import SPEC as CONTENT
+from services.moderation import SPEC as MODERATION
+from services.moderation.api import build as build_moderation
 from services.payments import SPEC as PAYMENTS
 from services.payments.api import build as build_payments
 from services.payments.providers.sandbox import Sandbox
@@ -31,6 +36,7 @@ from services.users.api import build as build_users
 from shared.server import RunningServer
 from tests import harness
 from tests.content.conftest import content_service
+from tests.moderation.conftest import moderation_settings
 from tests.payments.conftest import Sql, payments_settings
 from tests.social.conftest import reserved_port, social_service
 from tests.users.conftest import (
@@ -57,12 +63,13 @@ OWN_STREAMS = {"events_stream_prefix": PREFIX}
 
 @dataclass(frozen=True)
 class Platform:
-    """Stubs of the four services, and the databases the story checks directly."""
+    """Stubs of the five services, and the databases the story checks directly."""
 
     users: users_pb2_grpc.UserServiceStub
     content: content_pb2_grpc.ContentServiceStub
     social: social_pb2_grpc.SocialServiceStub
     payments: payments_pb2_grpc.PaymentsServiceStub
+    moderation: moderation_pb2_grpc.ModerationServiceStub
     sandbox: Sandbox
     ledger: Sql
     users_db_url: str
@@ -77,7 +84,7 @@ async def _database(pg_admin_url: str, spec: Any, worker_id: str) -> str:
 async def platform(pg_admin_url: str, redis_url: str, worker_id: str) -> AsyncIterator[Platform]:
     urls = {
         spec.name: await _database(pg_admin_url, spec, worker_id)
-        for spec in (USERS, CONTENT, SOCIAL, PAYMENTS)
+        for spec in (USERS, CONTENT, SOCIAL, PAYMENTS, MODERATION)
     }
     settings = users_settings(urls["users"], redis_url).model_copy(update=OWN_STREAMS)
     users = await harness.start_serving(USERS, settings, build_users)
@@ -111,17 +118,27 @@ async def platform(pg_admin_url: str, redis_url: str, worker_id: str) -> AsyncIt
                     **OWN_STREAMS,
                 ) as social,
             ):
-                yield Platform(
-                    users=stub(users, users_pb2_grpc.UserServiceStub),
-                    content=stub(content, content_pb2_grpc.ContentServiceStub),
-                    social=stub(social, social_pb2_grpc.SocialServiceStub),
-                    payments=stub(payments, payments_pb2_grpc.PaymentsServiceStub),
-                    sandbox=Sandbox(payments_config),
-                    ledger=Sql(urls["payments"]),
-                    users_db_url=urls["users"],
+                moderation_config = moderation_settings(
+                    urls["moderation"], redis_url, users_address, f"127.0.0.1:{content.port}"
+                ).model_copy(update=OWN_STREAMS)
+                moderation = await harness.start_serving(
+                    MODERATION, moderation_config, build_moderation
                 )
-                for channel in channels:
-                    await channel.close()
+                try:
+                    yield Platform(
+                        users=stub(users, users_pb2_grpc.UserServiceStub),
+                        content=stub(content, content_pb2_grpc.ContentServiceStub),
+                        social=stub(social, social_pb2_grpc.SocialServiceStub),
+                        payments=stub(payments, payments_pb2_grpc.PaymentsServiceStub),
+                        moderation=stub(moderation, moderation_pb2_grpc.ModerationServiceStub),
+                        sandbox=Sandbox(payments_config),
+                        ledger=Sql(urls["payments"]),
+                        users_db_url=urls["users"],
+                    )
+                    for channel in channels:
+                        await channel.close()
+                finally:
+                    await moderation.stop(0)
     finally:
         await payments.stop(0)
         await users.stop(0)

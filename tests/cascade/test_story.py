@@ -1,17 +1,20 @@
 """Deleting a user leaves no row of theirs readable through any RPC of any service.
 
 A user with posts, comments, a video, mentions by others, reactions, follows both ways,
-a block, a mute, notifications, a funded wallet and tips to and from others deletes their
-account through users.DeleteUser; once every service has handled users.user.deleted, no
-read of users, content, social or payments shows anything of theirs, by them (their
-access token still verifies until it expires), by the others or by staff; the others'
-counters and balances are exact and the ledger still balances."""
+a block, a mute, notifications, a funded wallet and tips to and from others, reports
+filed by them and about them and their post, and an appealed decision about them deletes
+their account through users.DeleteUser; once every service has handled
+users.user.deleted, no read of users, content, social, payments or moderation shows
+anything of theirs, by them (their access token still verifies until it expires), by the
+others or by staff; the others' counters and balances are exact and the ledger still
+balances."""
 
 from __future__ import annotations
 
 import grpc
 
 from daira.content.v1 import content_pb2 as content
+from daira.moderation.v1 import moderation_pb2 as moderation
 from daira.payments.v1 import payments_pb2 as payments
 from daira.social.v1 import social_pb2 as social
 from daira.users.v1 import users_pb2 as users
@@ -26,6 +29,7 @@ from tests.content.conftest import (
     unique_tag,
     user_post_ids,
 )
+from tests.moderation.conftest import decide, my_reports, report
 from tests.payments.conftest import available, fund, ledger_sums, tip, wallet
 from tests.social.conftest import (
     follow,
@@ -50,7 +54,8 @@ async def missing(call) -> bool:
 async def test_a_deleted_user_leaves_nothing_readable_anywhere(platform, accounts):
     gone, bob, carol, blocked, muter = [await accounts.create() for _ in range(5)]
     admin = await accounts.create(role="admin")
-    c, s, p = platform.content, platform.social, platform.payments
+    moderator = await accounts.create(role="moderator")
+    c, s, p, m = platform.content, platform.social, platform.payments, platform.moderation
 
     tag = unique_tag()
     own = await create_post(c, gone, f"mine #{tag}")
@@ -74,6 +79,13 @@ async def test_a_deleted_user_leaves_nothing_readable_anywhere(platform, account
     sent = await tip(p, gone, bob, 200, note="thanks")  # fee 5%: bob gets 190
     received = await tip(p, bob, gone, 100)
     assert (await get_post(c, bob, theirs.id)).comments_count == 3
+    by_gone = await report(m, gone, theirs.id, comment="mine was copied")
+    on_post = await report(m, bob, own.id)
+    on_gone = await report(m, carol, gone.id, kind=moderation.SUBJECT_KIND_USER)
+    await report(m, carol, theirs.id)
+    made = await decide(m, moderator, on_gone.subject_id, moderation.DECISION_ACTION_WARN)
+    appeal = moderation.FileAppealRequest(decision_id=made.id, statement="I was not rude")
+    await m.FileAppeal(appeal, metadata=gone.auth)
 
     await platform.users.DeleteUser(users.DeleteUserRequest(id=gone.id), metadata=gone.auth)
 
@@ -83,6 +95,7 @@ async def test_a_deleted_user_leaves_nothing_readable_anywhere(platform, account
     empty = payments.Wallet(user_id=gone.id, currency_code="USD")
     assert await harness.settled(lambda: wallet(p, gone), empty) == empty
     assert await harness.settled(lambda: comments_count(c, bob, theirs.id), 1) == 1
+    assert await harness.settled(lambda: my_reports(m, gone), []) == []
 
     # users
     for caller in (bob, admin):
@@ -175,6 +188,32 @@ async def test_a_deleted_user_leaves_nothing_readable_anywhere(platform, account
         assert gone.id not in (shown.transaction.payer_id, shown.transaction.payee_id)
     assert await available(p, bob) == 500 + 190 - 100
     assert await ledger_sums(platform.ledger) == []
+
+    # moderation
+    assert await my_reports(m, gone) == []
+    shown = await m.GetSubject(
+        moderation.GetSubjectRequest(subject_id=by_gone.subject_id), metadata=moderator.auth
+    )
+    assert shown.subject.reporter_count == 2
+    assert gone.id not in {r.reporter_id for r in shown.reports}
+    assert "mine was copied" not in {r.comment for r in shown.reports}
+    for filed in (on_post, on_gone):
+        about = await m.GetSubject(
+            moderation.GetSubjectRequest(subject_id=filed.subject_id), metadata=moderator.auth
+        )
+        assert about.subject.state == moderation.QUEUE_STATE_CLOSED
+        assert gone.id not in (about.subject.owner_id, about.subject.target_id)
+    queue = await m.ListQueue(moderation.ListQueueRequest(), metadata=moderator.auth)
+    assert gone.id not in {x.owner_id for x in queue.subjects}
+    assert gone.id not in {
+        r.target_id for r in await my_reports(m, bob) + await my_reports(m, carol)
+    }
+    decision = moderation.GetDecisionRequest(decision_id=made.id)
+    assert (await m.GetDecision(decision, metadata=moderator.auth)).decision.owner_id != gone.id
+    assert await missing(m.GetDecision(decision, metadata=gone.auth))
+    for caller in (gone, admin):
+        appeals = await m.ListAppeals(moderation.ListAppealsRequest(), metadata=caller.auth)
+        assert gone.id not in {a.appellant_id for a in appeals.appeals}
 
 
 async def comments_count(stub, caller, post_id: str) -> int:

@@ -248,6 +248,11 @@ async def report(
     return (await stub.FileReport(request, metadata=who.auth)).report
 
 
+async def my_reports(stub: Any, who: Caller) -> list[pb.Report]:
+    request = pb.ListMyReportsRequest(page_size=100)
+    return list((await stub.ListMyReports(request, metadata=who.auth)).reports)
+
+
 async def reported_post(
     stub: Any, content_stub: Any, author: Account, reporter: Caller, **options: Any
 ) -> tuple[content_pb2.Post, pb.Report]:

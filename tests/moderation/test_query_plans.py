@@ -15,7 +15,8 @@ import psycopg
 import pytest
 
 from bench import moderation_dataset
-from services.moderation import SPEC, priority, repository
+from services.moderation import SPEC, priority, repository, repository_cascade
+from services.moderation.tables import reports, subjects
 from tests.harness import plan, seeded_database
 
 from .conftest import DB_PASSWORD
@@ -100,3 +101,19 @@ def test_the_seeded_subjects_are_due_as_the_service_computes(db) -> None:
     for first, severity, reporters, due in rows:
         expected = priority.due_at(first, severity, reporters)
         assert abs((expected - due).total_seconds()) < 0.001
+
+
+@pytest.mark.parametrize(
+    ("column", "index"),
+    [
+        (subjects.c.owner_id, "subjects_by_owner"),
+        (subjects.c.claimed_by, "subjects_claims"),
+        (reports.c.reporter_id, "reports_by_reporter"),
+    ],
+)
+def test_a_deleted_accounts_batch_is_found_by_the_index_of_its_column(db, column, index) -> None:
+    statement = repository_cascade.replacing(column, uuid.UUID(USERS[7]), uuid.uuid4(), 500)
+
+    found = plan(db, statement)
+
+    assert index in found and f"Seq Scan on {column.table.name}" not in found, found
