@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from services.payments import repository
+from services.payments.batches import TransferBatches
 from services.payments.peers import Peers
 from services.payments.providers import Provider
 from services.payments.providers.external import REQUIRED, ExternalProvider
 from services.payments.providers.http import Http
 from services.payments.providers.instapay import InstaPay
+from services.payments.providers.paypal import PayPal
 from services.payments.providers.sandbox import Sandbox
 from services.payments.providers.stripe import Stripe
 from services.payments.repository import AccountKey
@@ -56,6 +58,8 @@ class Deps:
     settings: PaymentsSettings
     peers: Peers
     accounts: AccountIds
+    # Tips, posted together while the database is busy (batches.py).
+    batches: TransferBatches
     sandbox: Sandbox
     http: Http
     providers: dict[str, Provider] = field(default_factory=dict)
@@ -70,18 +74,25 @@ class Deps:
         providers: dict[str, Provider] = {
             name: ExternalProvider(name, settings) for name in REQUIRED
         }
-        providers.update(stripe=Stripe(settings, http), instapay=InstaPay(), sandbox=sandbox)
+        providers.update(
+            stripe=Stripe(settings, http),
+            paypal=PayPal(settings, http),
+            instapay=InstaPay(),
+            sandbox=sandbox,
+        )
         return cls(
             runtime.db,
             settings,
             Peers(users, runtime.cache, settings.user_status_cache_seconds),
             AccountIds(runtime.db, settings.system_account_slots),
+            TransferBatches(runtime.db),
             sandbox,
             http,
             providers,
         )
 
     async def close(self) -> None:
+        await self.batches.close()
         await self.sandbox.close()
         await self.http.close()
         await self.peers.close()

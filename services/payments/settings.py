@@ -34,7 +34,8 @@ class PaymentsSettings(ServiceSettings):
     stripe_api_url: str = "https://api.stripe.com"
     paypal_client_id: str | None = None
     paypal_client_secret: SecretStr | None = None
-    paypal_webhook_secret: SecretStr | None = None
+    paypal_webhook_id: str | None = None
+    paypal_api_url: str = "https://api-m.paypal.com"
     fawry_merchant_code: str | None = None
     fawry_security_key: SecretStr | None = None
     fawry_webhook_secret: SecretStr | None = None

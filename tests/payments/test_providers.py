@@ -1,21 +1,27 @@
 """The real providers' adapters against a local stand-in of their APIs on 127.0.0.1.
 
-`FakeProviders` answers as Stripe's API does, as far as the service calls it; a test can
-script its next answer (a refusal, an outage, a dropped connection). A payments service
-of its own is configured with each provider's credentials and base URL pointing at it,
-and every request its HTTP client sends is checked to go to 127.0.0.1 only.
+`FakeProviders` answers as Stripe's and PayPal's APIs do, as far as the service calls
+them (the fake PayPal verifies its deliveries' signatures with a key of its own, as
+PayPal does with its certificate); a test can script its next answer (a refusal, an
+outage, a dropped connection, a slow answer). A payments service of its own is
+configured with each provider's credentials and base URL pointing at it, and every
+request its HTTP client sends is checked to go to 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
@@ -31,10 +37,26 @@ from services.payments.api import build
 from shared.server import RunningServer
 from tests import harness
 
-from .conftest import DB_PASSWORD, Sql, available, fund, key, open_channel, payments_settings
+from .conftest import (
+    DB_PASSWORD,
+    Sql,
+    available,
+    fund,
+    key,
+    open_channel,
+    payments_settings,
+    wallet,
+)
 
 STRIPE_KEY = "sk_test_daira"
 STRIPE_SECRET = "whsec_daira_test"
+PAYPAL_CLIENT, PAYPAL_SECRET = "paypal-client-daira", "paypal-secret-daira"
+PAYPAL_WEBHOOK = "WH8DAIRA"
+PAYPAL_TOKEN = "A21AAdaira-access-token"
+PAYPAL_CERT_KEY = b"the fake PayPal's signing key"
+# PayPal's answer to an expired or revoked token: the service gets another.
+PAYPAL_TOKEN_REFUSED_BODY = {"error": "invalid_token", "error_description": "Token is expired"}
+PAYPAL_CAPTURE = re.compile(r"/v2/checkout/orders/([A-Z0-9]+)/capture")
 
 
 @dataclass
@@ -60,6 +82,7 @@ class Script:
 class Fake:
     requests: list[Seen] = field(default_factory=list)
     scripts: dict[str, Script] = field(default_factory=dict)
+    orders: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def seen(self, path: str) -> list[Seen]:
         return [r for r in self.requests if r.path == path]
@@ -102,9 +125,24 @@ class FakeProviders(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
     def route(self, request: Handler, body: bytes) -> tuple[int, Any]:
-        if request.path == "/v1/payment_intents":
+        path = request.path
+        if path == "/v1/payment_intents":
             return stripe_create(request, body)
-        return 404, {"error": {"message": f"no route {request.path}"}}
+        if path == "/v1/oauth2/token":
+            return paypal_token(request, body)
+        if request.headers.get("Authorization") != f"Bearer {PAYPAL_TOKEN}":
+            return 401, PAYPAL_TOKEN_REFUSED_BODY
+        if path == "/v2/checkout/orders":
+            return paypal_order(self.fake, json.loads(body))
+        if captured := PAYPAL_CAPTURE.fullmatch(path):
+            return paypal_capture(self.fake, captured[1])
+        if path == "/v1/payments/payouts":
+            return 201, {
+                "batch_header": {"payout_batch_id": "5UXD2E8A7EBQJ", "batch_status": "PENDING"}
+            }
+        if path == "/v1/notifications/verify-webhook-signature":
+            return paypal_verify(body)
+        return 404, {"error": {"message": f"no route {path}"}}
 
 
 def stripe_create(request: Handler, body: bytes) -> tuple[int, Any]:
@@ -120,6 +158,48 @@ def stripe_create(request: Handler, body: bytes) -> tuple[int, Any]:
         "metadata": {"payment_id": form["metadata[payment_id]"]},
     }
     return 200, intent
+
+
+def paypal_token(request: Handler, body: bytes) -> tuple[int, Any]:
+    basic = base64.b64encode(f"{PAYPAL_CLIENT}:{PAYPAL_SECRET}".encode()).decode()
+    if request.headers.get("Authorization") != f"Basic {basic}":
+        return 401, {"error": "invalid_client", "error_description": "Client Authentication failed"}
+    assert dict(parse_qsl(body.decode())) == {"grant_type": "client_credentials"}
+    return 200, {"access_token": PAYPAL_TOKEN, "token_type": "Bearer", "expires_in": 32400}
+
+
+def paypal_order(fake: Fake, order: dict[str, Any]) -> tuple[int, Any]:
+    order_id = uuid.uuid4().hex[:17].upper()
+    fake.orders[order_id] = order["purchase_units"][0]["amount"]
+    return 201, {"id": order_id, "status": "CREATED", "intent": order["intent"]}
+
+
+def paypal_capture(fake: Fake, order_id: str) -> tuple[int, Any]:
+    if order_id not in fake.orders:
+        return 404, {"name": "RESOURCE_NOT_FOUND", "message": "The specified order was not found"}
+    capture = {"id": "CAP" + order_id, "status": "COMPLETED", "amount": fake.orders[order_id]}
+    units = [{"payments": {"captures": [capture]}}]
+    return 201, {"id": order_id, "status": "COMPLETED", "purchase_units": units}
+
+
+def paypal_mac(transmission_id: str, at: str, webhook_id: str, payload: bytes) -> str:
+    """What the fake PayPal signs: PayPal's own input, with a key in place of its cert."""
+    message = f"{transmission_id}|{at}|{webhook_id}|{zlib.crc32(payload)}".encode()
+    return hmac.new(PAYPAL_CERT_KEY, message, hashlib.sha256).hexdigest()
+
+
+def paypal_verify(body: bytes) -> tuple[int, Any]:
+    """The verdict on a delivery, over the webhook event's bytes as the service sent them."""
+    request = json.loads(body)
+    marker = b'"webhook_event": '
+    payload = body[body.index(marker) + len(marker) : -1]
+    expected = paypal_mac(
+        request["transmission_id"], request["transmission_time"], request["webhook_id"], payload
+    )
+    genuine = request["webhook_id"] == PAYPAL_WEBHOOK and hmac.compare_digest(
+        expected, request["transmission_sig"]
+    )
+    return 200, {"verification_status": "SUCCESS" if genuine else "FAILURE"}
 
 
 # --- the harness ------------------------------------------------------------------------
@@ -174,6 +254,10 @@ async def service(
         stripe_api_key=STRIPE_KEY,
         stripe_webhook_secret=STRIPE_SECRET,
         stripe_api_url=providers_api.url,
+        paypal_client_id=PAYPAL_CLIENT,
+        paypal_client_secret=PAYPAL_SECRET,
+        paypal_webhook_id=PAYPAL_WEBHOOK,
+        paypal_api_url=providers_api.url,
     )
     running = await harness.start_serving(SPEC, settings, build)
     channel = open_channel(running.port)
@@ -388,3 +472,294 @@ async def test_a_withdrawal_through_stripe_is_refused_and_moves_nothing(
     assert "PROVIDER_NO_PAYOUTS" in failure.reasons
     assert await available(service.stub, alice) == 500
     assert fake.requests == []
+
+
+# --- PayPal -----------------------------------------------------------------------------
+
+PAYPAL_TOKEN_REFUSED = Script(401, PAYPAL_TOKEN_REFUSED_BODY)
+
+
+def paypal_delivery(
+    kind: str, resource: dict[str, Any], webhook_id: str = PAYPAL_WEBHOOK, age: float = 0
+) -> tuple[bytes, str]:
+    """A webhook delivery as PayPal sends it: (body, transmission headers as JSON)."""
+    event = {
+        "id": f"WH-{uuid.uuid4().hex[:20].upper()}",
+        "event_version": "1.0",
+        "create_time": "2026-01-01T00:00:00Z",
+        "event_type": kind,
+        "resource": resource,
+    }
+    payload = json.dumps(event, indent=1).encode()
+    transmission_id = str(uuid.uuid4())
+    at = datetime.fromtimestamp(time.time() - age, UTC).isoformat().replace("+00:00", "Z")
+    headers = {
+        "paypal-transmission-id": transmission_id,
+        "paypal-transmission-time": at,
+        "paypal-transmission-sig": paypal_mac(transmission_id, at, webhook_id, payload),
+        "paypal-cert-url": "https://api.paypal.com/v1/notifications/certs/CERT-daira",
+        "paypal-auth-algo": "SHA256withRSA",
+    }
+    return payload, json.dumps(headers)
+
+
+def paypal_approved(order_id: str) -> tuple[bytes, str]:
+    return paypal_delivery("CHECKOUT.ORDER.APPROVED", {"id": order_id, "status": "APPROVED"})
+
+
+def paypal_capture_completed(order_id: str, value: str) -> tuple[bytes, str]:
+    resource = {
+        "id": "CAP" + order_id,
+        "status": "COMPLETED",
+        "amount": {"currency_code": "USD", "value": value},
+        "supplementary_data": {"related_ids": {"order_id": order_id}},
+    }
+    return paypal_delivery("PAYMENT.CAPTURE.COMPLETED", resource)
+
+
+def paypal_payout_item(payment: pb.Payment, outcome: str, value: str) -> tuple[bytes, str]:
+    resource = {
+        "payout_item_id": "8AELMXH8UB2P8",
+        "transaction_status": outcome,
+        "payout_batch_id": "5UXD2E8A7EBQJ",
+        "payout_item": {
+            "recipient_type": "EMAIL",
+            "amount": {"currency": "USD", "value": value},
+            "receiver": "someone@example.com",
+            "sender_item_id": payment.provider_reference,
+        },
+    }
+    return paypal_delivery(f"PAYMENT.PAYOUTS-ITEM.{outcome}", resource)
+
+
+async def paypal_event(service: Service, delivery: tuple[bytes, str]) -> Any:
+    payload, signature = delivery
+    return await service.stub.HandleProviderEvent(
+        event_request(pb.PROVIDER_PAYPAL, payload, signature)
+    )
+
+
+async def paypal_deposit(service: Service, who: Any, amount: int) -> pb.Payment:
+    request = deposit_request(pb.PROVIDER_PAYPAL, amount)
+    return (await service.stub.CreateDeposit(request, metadata=who.auth)).payment
+
+
+def paypal_withdrawal(amount: int) -> pb.CreateWithdrawalRequest:
+    return pb.CreateWithdrawalRequest(
+        amount=amount,
+        currency_code="USD",
+        provider=pb.PROVIDER_PAYPAL,
+        destination="someone@example.com",
+        request_id=key(),
+    )
+
+
+async def test_a_paypal_deposit_is_an_order_pending_under_its_id(service, fake, alice) -> None:
+    first = await paypal_deposit(service, alice, 1_250)
+    second = await paypal_deposit(service, alice, 99)
+    assert first.state == pb.PAYMENT_STATE_PENDING
+    assert first.provider_reference in fake.orders
+    orders = fake.seen("/v2/checkout/orders")
+    assert [o.headers["PayPal-Request-Id"] for o in orders] == [first.id, second.id]
+    sent = json.loads(orders[0].body)
+    assert sent["intent"] == "CAPTURE"
+    assert sent["purchase_units"] == [
+        {"custom_id": first.id, "amount": {"currency_code": "USD", "value": "12.50"}}
+    ]
+    assert json.loads(orders[1].body)["purchase_units"][0]["amount"]["value"] == "0.99"
+    # One access token serves both.
+    assert len(fake.seen("/v1/oauth2/token")) <= 1
+
+
+async def test_paypals_approval_captures_the_order_and_credits_the_wallet_once(
+    service, fake, alice
+) -> None:
+    payment = await paypal_deposit(service, alice, 1_250)
+    reply = await paypal_event(service, paypal_approved(payment.provider_reference))
+    assert reply.payment.state == pb.PAYMENT_STATE_SUCCEEDED
+    [capture] = fake.seen(f"/v2/checkout/orders/{payment.provider_reference}/capture")
+    assert capture.headers["PayPal-Request-Id"] == f"capture-{payment.provider_reference}"
+    [verify] = fake.seen("/v1/notifications/verify-webhook-signature")
+    assert json.loads(verify.body)["webhook_id"] == PAYPAL_WEBHOOK
+    assert await available(service.stub, alice) == 1_250
+    # PayPal's own word on the capture, later, moves nothing more.
+    late = await paypal_event(
+        service, paypal_capture_completed(payment.provider_reference, "12.50")
+    )
+    assert late.payment.state == pb.PAYMENT_STATE_SUCCEEDED and not late.duplicate
+    assert await available(service.stub, alice) == 1_250
+
+
+async def test_a_paypal_capture_event_settles_a_deposit_by_itself(service, fake, alice) -> None:
+    payment = await paypal_deposit(service, alice, 700)
+    reply = await paypal_event(
+        service, paypal_capture_completed(payment.provider_reference, "7.00")
+    )
+    assert reply.payment.state == pb.PAYMENT_STATE_SUCCEEDED
+    assert await available(service.stub, alice) == 700
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda p, s: (
+            p,
+            s.replace('"paypal-transmission-sig": "', '"paypal-transmission-sig": "0'),
+        ),
+        lambda p, s: (p.replace(b'"APPROVED"', b'"APPROVED" '), s),
+        lambda p, s: (p, "{}"),
+        lambda p, s: (p, "t=1,v1=abc"),
+    ],
+    ids=["signature", "body", "no-headers", "not-json"],
+)
+async def test_a_paypal_delivery_paypal_does_not_vouch_for_moves_nothing(
+    service, fake, alice, rejected, forge
+) -> None:
+    payment = await paypal_deposit(service, alice, 400)
+    payload, signature = forge(*paypal_approved(payment.provider_reference))
+    failure = await rejected(paypal_event(service, (payload, signature)))
+    assert failure.code == grpc.StatusCode.UNAUTHENTICATED
+    assert fake.seen(f"/v2/checkout/orders/{payment.provider_reference}/capture") == []
+    assert await available(service.stub, alice) == 0
+
+
+async def test_a_paypal_delivery_for_another_webhook_or_stale_moves_nothing(
+    service, fake, alice, rejected
+) -> None:
+    payment = await paypal_deposit(service, alice, 400)
+    resource = {"id": payment.provider_reference, "status": "APPROVED"}
+    for delivery in (
+        paypal_delivery("CHECKOUT.ORDER.APPROVED", resource, webhook_id="WH8OTHER"),
+        paypal_delivery("CHECKOUT.ORDER.APPROVED", resource, age=3600),
+    ):
+        failure = await rejected(paypal_event(service, delivery))
+        assert failure.code == grpc.StatusCode.UNAUTHENTICATED
+    assert await available(service.stub, alice) == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "script"),
+    [
+        ("/v2/checkout/orders", Script(503, {"name": "INTERNAL_SERVICE_ERROR"})),
+        ("/v2/checkout/orders", Script(drop=True)),
+        ("/v1/oauth2/token", Script(delay=1.5)),
+        ("/v1/oauth2/token", Script(502, {})),
+    ],
+    ids=["orders-503", "orders-dropped", "token-too-slow", "token-502"],
+)
+async def test_paypal_down_is_unavailable_and_records_nothing(
+    service, fake, alice, rejected, path, script
+) -> None:
+    fake.scripts[path] = script
+    fake.scripts.setdefault("/v2/checkout/orders", PAYPAL_TOKEN_REFUSED)
+    failure = await rejected(paypal_deposit(service, alice, 500))
+    assert failure.code == grpc.StatusCode.UNAVAILABLE
+    assert await payments_of(service, alice) == []
+
+
+async def test_paypal_refusing_is_failed_precondition_with_its_reason(
+    service, fake, alice, rejected
+) -> None:
+    fake.scripts["/v2/checkout/orders"] = Script(
+        422,
+        {
+            "name": "UNPROCESSABLE_ENTITY",
+            "message": "The requested action could not be performed",
+            "details": [
+                {"issue": "CURRENCY_NOT_SUPPORTED", "description": "Currency code is not supported"}
+            ],
+        },
+    )
+    failure = await rejected(paypal_deposit(service, alice, 500))
+    assert failure.code == grpc.StatusCode.FAILED_PRECONDITION
+    assert (
+        "PROVIDER_REFUSED" in failure.reasons
+        and "Currency code is not supported" in failure.message
+    )
+    assert await payments_of(service, alice) == []
+
+
+async def test_a_paypal_withdrawal_is_a_payout_posted_by_its_event(
+    service, sandbox, fake, alice
+) -> None:
+    await fund(service.stub, sandbox, alice, 1_000)
+    reply = await service.stub.CreateWithdrawal(paypal_withdrawal(400), metadata=alice.auth)
+    assert reply.payment.state == pb.PAYMENT_STATE_PENDING
+    assert reply.payment.provider_reference == reply.payment.id
+    [payout] = fake.seen("/v1/payments/payouts")
+    batch = json.loads(payout.body)
+    assert batch["sender_batch_header"]["sender_batch_id"] == reply.payment.id
+    assert batch["items"] == [
+        {
+            "recipient_type": "EMAIL",
+            "receiver": "someone@example.com",
+            "sender_item_id": reply.payment.id,
+            "amount": {"currency": "USD", "value": "4.00"},
+        }
+    ]
+    assert await available(service.stub, alice) == 600
+    settled = await paypal_event(service, paypal_payout_item(reply.payment, "SUCCEEDED", "4.00"))
+    assert settled.payment.state == pb.PAYMENT_STATE_SUCCEEDED
+    found = await wallet(service.stub, alice)
+    assert (found.posted_balance, found.pending_balance) == (600, 0)
+
+
+async def test_a_paypal_payout_that_failed_gives_the_money_back(
+    service, sandbox, fake, alice
+) -> None:
+    await fund(service.stub, sandbox, alice, 1_000)
+    reply = await service.stub.CreateWithdrawal(paypal_withdrawal(400), metadata=alice.auth)
+    settled = await paypal_event(service, paypal_payout_item(reply.payment, "RETURNED", "4.00"))
+    assert settled.payment.state == pb.PAYMENT_STATE_FAILED
+    assert await available(service.stub, alice) == 1_000
+
+
+@pytest.mark.parametrize(
+    ("script", "code"),
+    [
+        (Script(503, {"name": "INTERNAL_SERVICE_ERROR"}), grpc.StatusCode.UNAVAILABLE),
+        (
+            Script(
+                422,
+                {"name": "INSUFFICIENT_FUNDS", "message": "Sender does not have sufficient funds"},
+            ),
+            grpc.StatusCode.FAILED_PRECONDITION,
+        ),
+    ],
+    ids=["503", "422"],
+)
+async def test_a_payout_paypal_does_not_take_is_voided_at_once(
+    service, sandbox, fake, alice, rejected, script, code
+) -> None:
+    await fund(service.stub, sandbox, alice, 1_000)
+    fake.scripts["/v1/payments/payouts"] = script
+    request = paypal_withdrawal(400)
+    failure = await rejected(service.stub.CreateWithdrawal(request, metadata=alice.auth))
+    assert failure.code == code
+    found = await wallet(service.stub, alice)
+    assert (found.available_balance, found.pending_balance) == (1_000, 0)
+    assert await payments_of(service, alice) == [("sandbox", "succeeded"), ("paypal", "failed")]
+    # A retry of the call finds the withdrawal as it ended.
+    again = await service.stub.CreateWithdrawal(request, metadata=alice.auth)
+    assert again.payment.state == pb.PAYMENT_STATE_FAILED
+
+
+async def test_wrong_paypal_credentials_are_failed_precondition(
+    service, fake, alice, rejected
+) -> None:
+    fake.scripts["/v2/checkout/orders"] = PAYPAL_TOKEN_REFUSED
+    fake.scripts["/v1/oauth2/token"] = Script(
+        401, {"error": "invalid_client", "error_description": "Client Authentication failed"}
+    )
+    failure = await rejected(paypal_deposit(service, alice, 500))
+    assert failure.code == grpc.StatusCode.FAILED_PRECONDITION
+    assert "Client Authentication failed" in failure.message
+    assert await payments_of(service, alice) == []
+
+
+async def test_a_paypal_token_no_longer_taken_is_replaced_once(service, fake, alice) -> None:
+    fake.scripts["/v2/checkout/orders"] = PAYPAL_TOKEN_REFUSED
+    payment = await paypal_deposit(service, alice, 500)
+    assert payment.state == pb.PAYMENT_STATE_PENDING
+    assert len(fake.seen("/v2/checkout/orders")) == 2
+    assert len(fake.seen("/v1/oauth2/token")) == 1

@@ -1,4 +1,4 @@
-"""The real providers not yet adapted (PayPal, Fawry): what each needs from the settings.
+"""The real provider not yet adapted (Fawry): what each needs from the settings.
 
 Starting a payment with one needs a call to its API, which this module does not make: a
 provider is refused with FAILED_PRECONDITION naming the settings it lacks, and even when
@@ -15,7 +15,6 @@ from shared.errors import FailedPrecondition
 
 # provider: the settings it cannot work without (the webhook secret last).
 REQUIRED = {
-    "paypal": ("paypal_client_id", "paypal_client_secret", "paypal_webhook_secret"),
     "fawry": ("fawry_merchant_code", "fawry_security_key", "fawry_webhook_secret"),
 }
 

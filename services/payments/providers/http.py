@@ -42,7 +42,7 @@ class Http:
             log.warning("provider failed", provider=provider, status=status)
             raise unavailable(provider, f"answered HTTP {status}")
         if status >= 400:
-            raise refused(provider, _reason(reason, body) or f"HTTP {status}")
+            raise refused(provider, _reason(reason, body) or f"HTTP {status}", status)
         if body is None:
             raise unavailable(provider, "answered something other than JSON")
         return body
@@ -73,9 +73,9 @@ def unavailable(provider: str, what: str) -> Unavailable:
     )
 
 
-def refused(provider: str, why: str) -> FailedPrecondition:
+def refused(provider: str, why: str, status: int = 200) -> FailedPrecondition:
     return FailedPrecondition(
         f"the provider {provider.upper()} refused: {why}",
         reason="PROVIDER_REFUSED",
-        metadata={"provider": provider.upper()},
+        metadata={"provider": provider.upper(), "http_status": str(status)},
     )
