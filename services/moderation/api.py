@@ -42,6 +42,7 @@ ACCESS = {
     "AddNote": Access.STAFF,
     "Decide": Access.STAFF,
     "GetDecision": Access.USER,
+    "ListMyDecisions": Access.USER,
     "FileAppeal": Access.USER,
     "ListAppeals": Access.USER,
     "ResolveAppeal": Access.STAFF,
@@ -143,6 +144,14 @@ class ModerationServicer(moderation_pb2_grpc.ModerationServiceServicer):
             caller(context), parse_id("decision_id", request.decision_id)
         )
         return pb.GetDecisionResponse(decision=decision)
+
+    async def ListMyDecisions(
+        self, request: pb.ListMyDecisionsRequest, context: Context
+    ) -> pb.ListMyDecisionsResponse:
+        decisions, token = await self.decisions.mine(
+            caller(context), request.page_size, request.page_token
+        )
+        return pb.ListMyDecisionsResponse(decisions=decisions, next_page_token=token)
 
     async def FileAppeal(
         self, request: pb.FileAppealRequest, context: Context

@@ -10,7 +10,7 @@ could otherwise reach the owning service before the effect it reverses.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from daira.moderation.v1 import moderation_pb2 as pb
 from services.moderation import audit, convert, repository_decisions
@@ -21,6 +21,7 @@ from services.moderation.enforcement import (
     enforcement_values,
     reversal_of,
 )
+from services.moderation.repository import Record
 from shared import pagination
 from shared.errors import (
     AlreadyExists,
@@ -35,6 +36,14 @@ from shared.validation import required_text
 STATEMENT_MAX = 2000
 REASON_MAX = 1000
 OUTCOME_STATES = {"uphold": "upheld", "overturn": "overturned"}
+
+
+def appeal_deadline(decision: Record, window: timedelta) -> datetime | None:
+    """When the window to appeal the decision ends; None when it changed nothing to
+    appeal (a DISMISS, or an effect the owning service refused)."""
+    if decision.action == "dismiss" or decision.state == "refused":
+        return None
+    return decision.created_at + window
 
 
 class Appeals:
@@ -55,11 +64,12 @@ class Appeals:
                 raise PermissionDenied(
                     "only the user a decision concerns may appeal it", reason="NOT_AFFECTED_USER"
                 )
-            if decision.action == "dismiss" or decision.state == "refused":
+            deadline = appeal_deadline(decision, window)
+            if deadline is None:
                 raise FailedPrecondition(
                     "the decision changed nothing to appeal", reason="NOTHING_TO_APPEAL"
                 )
-            if moment > decision.created_at + window:
+            if moment > deadline:
                 raise FailedPrecondition(
                     f"decisions may be appealed within {window.days} days",
                     reason="APPEAL_WINDOW_CLOSED",

@@ -164,6 +164,16 @@ def decision(row: Record) -> pb.Decision:
     )
 
 
+def my_decision(row: Record, appealable: bool, deadline: datetime | None) -> pb.MyDecision:
+    """A decision read with its appeal's id (repository_decisions.decisions_about_statement)."""
+    return pb.MyDecision(
+        decision=decision(row),
+        appealable=appealable,
+        appeal_expire_time=_time(deadline),
+        appeal_id=_id(row.appeal_id),
+    )
+
+
 def appeal(row: Record) -> pb.Appeal:
     return pb.Appeal(
         id=str(row.id),

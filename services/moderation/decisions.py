@@ -3,7 +3,8 @@
 One transaction locks the subject, records the decision, its enforcement and audit
 entry, resolves every open report on the subject with it and closes the subject; the
 effect is attempted once that has committed (enforcement.py). A decision without an
-effect (DISMISS, WARN) is applied as it is recorded.
+effect (DISMISS, WARN) is applied as it is recorded. A user lists the decisions about
+them with whether each can still be appealed, to find the one to appeal.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from google.protobuf import duration_pb2
 
 from daira.moderation.v1 import moderation_pb2 as pb
 from services.moderation import audit, convert, repository, repository_decisions
+from services.moderation.appeals import appeal_deadline
 from services.moderation.deps import Caller, Deps, now
 from services.moderation.enforcement import Enforcer, effect_of, enforcement_values
 from services.moderation.queue import require_workable
+from shared import pagination
 from shared.errors import InvalidArgument, NotFound, PermissionDenied
 from shared.ids import new_id, parse_id
 from shared.validation import bounded_text, required_text
@@ -144,6 +147,27 @@ class Decisions:
         if row is None:
             raise NotFound("decision", str(decision_id))
         return convert.decision(row)
+
+    async def mine(self, caller: Caller, size: int, token: str) -> tuple[list[pb.MyDecision], str]:
+        """The decisions about the caller, newest first, each with whether it can still be
+        appealed, so they find the one to appeal."""
+        owner = caller.user_id
+        limit = pagination.page_size(size)
+        query = {"owner": str(owner)}
+        after = pagination.time_position(token, query)
+        statement = repository_decisions.decisions_about_statement(owner, after, limit + 1)
+        async with self._deps.db.connection() as conn:
+            rows = await repository_decisions.rows(conn, statement)
+        page, next_token = pagination.cut(
+            rows, limit, lambda row: pagination.time_key(row.created_at, row.id), query
+        )
+        window, moment = timedelta(days=self._deps.settings.appeal_window_days), now()
+        shown = []
+        for row in page:
+            deadline = appeal_deadline(row, window)
+            appealable = deadline is not None and row.appeal_id is None and moment <= deadline
+            shown.append(convert.my_decision(row, appealable, deadline))
+        return shown, next_token
 
     async def get(self, caller: Caller, decision_id: uuid.UUID) -> pb.Decision:
         """Staff see every decision; a user the ones about them (others are NOT_FOUND)."""

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, select, text, update
+from sqlalchemy import and_, bindparam, case, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -38,6 +38,23 @@ DECISION = DECISION_SHOWN.where(decisions.c.id == bindparam("id", type_=UUID(as_
 
 async def decision(conn: AsyncConnection, decision_id: uuid.UUID) -> Record | None:
     return (await conn.execute(DECISION, {"id": decision_id})).one_or_none()
+
+
+def decisions_about_statement(
+    owner: uuid.UUID, after: tuple[datetime, uuid.UUID] | None, limit: int
+) -> Any:
+    """The decisions about a user, newest first on decisions_by_owner, each with the id of
+    its appeal (one at most)."""
+    conditions = [decisions.c.owner_id == owner]
+    if after is not None:
+        conditions.append(tuple_(decisions.c.created_at, decisions.c.id) < tuple_(*after))
+    return (
+        DECISION_SHOWN.add_columns(appeals.c.id.label("appeal_id"))
+        .outerjoin(appeals, appeals.c.decision_id == decisions.c.id)
+        .where(*conditions)
+        .order_by(decisions.c.created_at.desc(), decisions.c.id.desc())
+        .limit(limit)
+    )
 
 
 LOCK_DECISION = (

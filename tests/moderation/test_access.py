@@ -24,6 +24,7 @@ CALLS = {
     "AddNote": pb.AddNoteRequest(subject_id=SOME_ID, text="x"),
     "Decide": pb.DecideRequest(subject_id=SOME_ID),
     "GetDecision": pb.GetDecisionRequest(decision_id=SOME_ID),
+    "ListMyDecisions": pb.ListMyDecisionsRequest(),
     "FileAppeal": pb.FileAppealRequest(decision_id=SOME_ID),
     "ListAppeals": pb.ListAppealsRequest(),
     "ResolveAppeal": pb.ResolveAppealRequest(appeal_id=SOME_ID),

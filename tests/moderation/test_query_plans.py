@@ -15,7 +15,13 @@ import psycopg
 import pytest
 
 from bench import moderation_dataset
-from services.moderation import SPEC, priority, repository, repository_cascade
+from services.moderation import (
+    SPEC,
+    priority,
+    repository,
+    repository_cascade,
+    repository_decisions,
+)
 from services.moderation.tables import reports, subjects
 from tests.harness import plan, seeded_database
 
@@ -117,3 +123,34 @@ def test_a_deleted_accounts_batch_is_found_by_the_index_of_its_column(db, column
     found = plan(db, statement)
 
     assert index in found and f"Seq Scan on {column.table.name}" not in found, found
+
+
+# 25,000 decisions on a seeded subject (the dataset has none): 300 about one user, 25
+# about each of 1,000 others.
+DECISIONS_SQL = """
+INSERT INTO decisions (id, subject_id, kind, target_id, owner_id, moderator_id, action,
+    reason, policy, state, reported_at, created_at)
+SELECT gen_random_uuid(), s.id, s.kind, s.target_id, (%(owners)s || lpad(to_hex(
+        CASE WHEN n <= 300 THEN 1 ELSE n %% 1000 + 2 END), 12, '0'))::uuid,
+    %(moderator)s, 'warn', 'seeded', '', 'applied', s.first_reported_at,
+    now() - n * interval '1 minute'
+FROM generate_series(1, 25000) AS n
+CROSS JOIN LATERAL (SELECT * FROM subjects LIMIT 1) AS s
+"""
+OWNERS = "00000000-0000-4000-8000-"
+
+
+def test_a_users_decisions_are_a_range_of_their_index(db) -> None:
+    owner = uuid.UUID(OWNERS + "000000000001")
+    later = (datetime.now(UTC) - timedelta(hours=1), uuid.uuid4())
+    with db.transaction(force_rollback=True):
+        db.execute(DECISIONS_SQL, {"owners": OWNERS, "moderator": MODERATOR})
+        db.execute("ANALYZE decisions")
+
+        first = plan(db, repository_decisions.decisions_about_statement(owner, None, 21))
+        after = plan(db, repository_decisions.decisions_about_statement(owner, later, 21))
+
+    for found in (first, after):
+        # Enforcements and appeals are empty here: only the decisions' side is in question.
+        assert "decisions_by_owner" in found and "Sort" not in found, found
+        assert "Seq Scan on decisions" not in found, found
