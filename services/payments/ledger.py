@@ -19,6 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,6 +28,9 @@ from services.payments import repository
 from services.payments.idempotency import reused
 from services.payments.repository import Key, Transfer
 from shared.errors import FailedPrecondition
+
+# The outcome of a transfer that would take a wallet below zero (post_transfers()).
+INSUFFICIENT = "insufficient"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,39 @@ def effect_of(transfer: Transfer) -> str:
     return "reserved" if transfer.pending else "posted"
 
 
+def rows_of(movements: Sequence[Movement]) -> list[tuple[int, str, int]]:
+    """The movements that move money, checked balanced, in the id order of their locks."""
+    moving = [m for m in movements if m.amount > 0]
+    debits = sum(m.amount for m in moving if m.side == "debit")
+    credits = sum(m.amount for m in moving if m.side == "credit")
+    if debits != credits or debits == 0:
+        raise ValueError(f"unbalanced transfer: debits {debits}, credits {credits}")
+    if len({m.account_id for m in moving}) != len(moving):
+        raise ValueError("an account moves at most once per transfer")
+    return [(m.account_id, m.side, m.amount) for m in sorted(moving, key=lambda m: m.account_id)]
+
+
+def posting(
+    transfer: Transfer, movements: Sequence[Movement], key: Key | None = None
+) -> repository.Posting:
+    return repository.Posting(transfer, effect_of(transfer), rows_of(movements), key)
+
+
+def result(outcome: str, result_id: Any, transfer: Transfer, key: Key | None) -> uuid.UUID | None:
+    """What posting made of the transfer: None if this call posted it, else the id its
+    key's first call made; a refusal raised as the caller's error."""
+    if outcome == INSUFFICIENT:
+        raise FailedPrecondition(
+            "the wallet's available balance does not cover this amount",
+            reason="INSUFFICIENT_FUNDS",
+            metadata={"currency_code": transfer.currency},
+        )
+    if outcome == "reused":
+        assert key is not None
+        raise reused(key.request_id)
+    return None if outcome == "posted" else uuid.UUID(str(result_id))
+
+
 async def write(
     conn: AsyncConnection,
     transfer: Transfer,
@@ -52,26 +89,11 @@ async def write(
 ) -> uuid.UUID | None:
     """Post the transfer; with `key`, None if this call claimed it, else the id the key's
     first call made (nothing is posted then)."""
-    moving = [m for m in movements if m.amount > 0]
-    debits = sum(m.amount for m in moving if m.side == "debit")
-    credits = sum(m.amount for m in moving if m.side == "credit")
-    if debits != credits or debits == 0:
-        raise ValueError(f"unbalanced transfer: debits {debits}, credits {credits}")
-    if len({m.account_id for m in moving}) != len(moving):
-        raise ValueError("an account moves at most once per transfer")
-    rows = [(m.account_id, m.side, m.amount) for m in sorted(moving, key=lambda m: m.account_id)]
     try:
-        posted = await repository.post_transfer(conn, transfer, effect_of(transfer), rows, key)
+        posted = await repository.post_transfer(conn, posting(transfer, movements, key))
     except IntegrityError as exc:
         constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
         if constraint != repository.WALLET_NOT_NEGATIVE:
             raise
-        raise FailedPrecondition(
-            "the wallet's available balance does not cover this amount",
-            reason="INSUFFICIENT_FUNDS",
-            metadata={"currency_code": transfer.currency},
-        ) from None
-    if posted.outcome == "reused":
-        assert key is not None
-        raise reused(key.request_id)
-    return None if posted.outcome == "posted" else uuid.UUID(str(posted.result_id))
+        return result(INSUFFICIENT, None, transfer, key)
+    return result(posted.outcome, posted.result_id, transfer, key)

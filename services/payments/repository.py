@@ -13,6 +13,7 @@ locked rows. The accounts are held only while it runs.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -165,15 +166,19 @@ POST_TRANSFER = text(
 WALLET_NOT_NEGATIVE = "wallet_not_negative"
 
 
-async def post_transfer(
-    conn: AsyncConnection,
-    transfer: Transfer,
-    effect: str,
-    movements: Sequence[tuple[int, str, int]],
-    key: Key | None,
-) -> Record:
-    """(outcome, result_id) of posting the transfer; see the function for the outcomes."""
-    params: dict[str, Any] = {
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """A transfer ready to post: its effect and its (account, side, amount) rows in id order."""
+
+    transfer: Transfer
+    effect: str
+    rows: Sequence[tuple[int, str, int]]
+    key: Key | None
+
+
+def _arguments(posting: Posting) -> dict[str, Any]:
+    transfer, key = posting.transfer, posting.key
+    return {
         "owner": key.owner if key else None,
         "request_id": key.request_id if key else None,
         "operation": key.operation if key else None,
@@ -191,12 +196,27 @@ async def post_transfer(
         "payment_id": transfer.payment_id,
         "note": transfer.note,
         "created_at": transfer.created_at,
-        "effect": effect,
-        "accounts": [m[0] for m in movements],
-        "sides": [m[1] for m in movements],
-        "amounts": [m[2] for m in movements],
+        "effect": posting.effect,
+        "accounts": [row[0] for row in posting.rows],
+        "sides": [row[1] for row in posting.rows],
+        "amounts": [row[2] for row in posting.rows],
     }
-    return (await conn.execute(POST_TRANSFER, params)).one()
+
+
+async def post_transfer(conn: AsyncConnection, posting: Posting) -> Record:
+    """(outcome, result_id) of posting the transfer; see the function for the outcomes."""
+    return (await conn.execute(POST_TRANSFER, _arguments(posting))).one()
+
+
+# post_transfers() (migration 0005): the batch's accounts locked in id order, then each
+# transfer as post_transfer() posts it, one refused for funds without the others.
+POST_TRANSFERS = text("SELECT outcome, result_id FROM post_transfers(CAST(:items AS jsonb))")
+
+
+async def post_transfers(conn: AsyncConnection, postings: Sequence[Posting]) -> list[Record]:
+    """(outcome, result_id) of each posting, in order, all in one transaction."""
+    items = json.dumps([_arguments(p) for p in postings], default=str)
+    return list((await conn.execute(POST_TRANSFERS, {"items": items})).all())
 
 
 # --- reading transfers -------------------------------------------------------------------

@@ -3,8 +3,9 @@
 The fee is `tip_fee_basis_points` of the amount rounded down (the recipient keeps a
 fraction of a minor unit). The recipient's status comes from users (cached briefly);
 tipping oneself, a banned or deleted user, or beyond the available balance moves
-nothing. One statement in its own transaction: the request_id claimed, the three
-accounts locked in id order, the transfer written (ledger.write). The recipient is
+nothing. Posted with the tips that arrive with it (batches.py), in one statement and
+transaction: the request_id claimed, the accounts locked in id order, the transfer
+written (ledger.posting). The recipient is
 checked before; if they may no longer receive money, a retry of a tip that was already
 made still answers with it, and anything else is refused.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import uuid
 
 from daira.payments.v1 import payments_pb2 as pb
-from services.payments import convert, currencies, idempotency, ledger
+from services.payments import convert, currencies, idempotency
 from services.payments.deps import Deps, now, owner_key, require_user
 from services.payments.ledger import Movement
 from services.payments.repository import Transfer
@@ -82,17 +83,15 @@ class Tips:
             if made is None:
                 raise
             return await self._wallets.transaction(principal, made)
-        async with self._deps.db.connection() as conn:
-            earlier = await ledger.write(
-                conn,
-                transfer,
-                [
-                    Movement(payer_wallet, "debit", amount),
-                    Movement(recipient_wallet, "credit", amount - fee),
-                    Movement(fees, "credit", fee),
-                ],
-                claim,
-            )
+        earlier = await self._deps.batches.write(
+            transfer,
+            [
+                Movement(payer_wallet, "debit", amount),
+                Movement(recipient_wallet, "credit", amount - fee),
+                Movement(fees, "credit", fee),
+            ],
+            claim,
+        )
         if earlier is not None:
             return await self._wallets.transaction(principal, earlier)
         return convert.written(transfer)
