@@ -211,6 +211,8 @@ async def test_a_deleted_user_leaves_nothing_readable_anywhere(platform, account
     decision = moderation.GetDecisionRequest(decision_id=made.id)
     assert (await m.GetDecision(decision, metadata=moderator.auth)).decision.owner_id != gone.id
     assert await missing(m.GetDecision(decision, metadata=gone.auth))
+    mine = await m.ListMyDecisions(moderation.ListMyDecisionsRequest(), metadata=gone.auth)
+    assert list(mine.decisions) == []
     for caller in (gone, admin):
         appeals = await m.ListAppeals(moderation.ListAppealsRequest(), metadata=caller.auth)
         assert gone.id not in {a.appellant_id for a in appeals.appeals}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 
 import grpc
+import pytest
 
 from daira.moderation.v1 import moderation_pb2 as pb
 from services.moderation import cascade
@@ -45,6 +46,11 @@ async def delete_account(redis_url, db, user_id: str) -> None:
     event = user_deleted(user_id)
     await publish(redis_url, event)
     assert await harness.settled(lambda: handled(db, event.id), True)
+
+
+async def open_subjects(stub, staff) -> set[str]:
+    reply = await stub.ListQueue(pb.ListQueueRequest(page_size=100), metadata=staff.auth)
+    return {s.id for s in reply.subjects}
 
 
 async def appeals(stub, staff) -> list[pb.Appeal]:
@@ -87,6 +93,7 @@ async def test_a_subjects_counts_and_due_time_stay_exact_when_a_reporter_is_dele
     assert later.reporter_count == 4
 
 
+@pytest.mark.usefixtures("empty_queue")
 async def test_subjects_about_a_deleted_user_and_their_content_leave_the_queue(
     stub, content_stub, moderation_db, redis_url, accounts, bob, moderator
 ):
@@ -94,6 +101,7 @@ async def test_subjects_about_a_deleted_user_and_their_content_leave_the_queue(
     post = await create_post(content_stub, gone)
     about_post = await report(stub, bob, post.id)
     about_user = await report(stub, bob, gone.id, kind=pb.SUBJECT_KIND_USER)
+    assert await open_subjects(stub, moderator) == {about_post.subject_id, about_user.subject_id}
 
     await delete_account(redis_url, moderation_db, gone.id)
 
@@ -101,8 +109,7 @@ async def test_subjects_about_a_deleted_user_and_their_content_leave_the_queue(
         subject = (await subject_of(stub, moderator, filed.subject_id)).subject
         assert subject.state == pb.QUEUE_STATE_CLOSED
         assert gone.id not in (subject.owner_id, subject.target_id)
-    listed = await stub.ListQueue(pb.ListQueueRequest(page_size=100), metadata=moderator.auth)
-    assert {about_post.subject_id, about_user.subject_id}.isdisjoint(s.id for s in listed.subjects)
+    assert await open_subjects(stub, moderator) == set()
     mine = {r.id: r for r in await my_reports(stub, bob)}
     for filed in (about_post, about_user):
         shown = mine[filed.id]
@@ -113,14 +120,17 @@ async def test_subjects_about_a_deleted_user_and_their_content_leave_the_queue(
     assert mine[about_user.id].target_id != gone.id
 
 
-async def test_a_decision_about_a_deleted_user_names_them_no_more_and_their_appeal_goes(
-    stub, content_stub, moderation_db, redis_url, rejected, accounts, bob, moderator, admin
+async def warned(stub, reporter, moderator, user):
+    """A WARN decision about `user`, reported by `reporter`; its subject's report too."""
+    filed = await report(stub, reporter, user.id, kind=pb.SUBJECT_KIND_USER)
+    return filed, await decide(stub, moderator, filed.subject_id, pb.DECISION_ACTION_WARN)
+
+
+async def test_a_decision_about_a_deleted_user_names_them_no_more(
+    stub, moderation_db, redis_url, rejected, accounts, bob, moderator, admin
 ):
     gone = await accounts.create()
-    filed = await report(stub, bob, gone.id, kind=pb.SUBJECT_KIND_USER)
-    made = await decide(stub, moderator, filed.subject_id, pb.DECISION_ACTION_WARN)
-    request = pb.FileAppealRequest(decision_id=made.id, statement="it was a joke")
-    appeal = (await stub.FileAppeal(request, metadata=gone.auth)).appeal
+    filed, made = await warned(stub, bob, moderator, gone)
 
     await delete_account(redis_url, moderation_db, gone.id)
 
@@ -131,7 +141,24 @@ async def test_a_decision_about_a_deleted_user_names_them_no_more_and_their_appe
         stub.GetDecision(pb.GetDecisionRequest(decision_id=made.id), metadata=gone.auth)
     )
     assert own.code == grpc.StatusCode.NOT_FOUND
-    assert appeal.id not in {a.id for a in await appeals(stub, admin)}
+    mine = await stub.ListMyDecisions(pb.ListMyDecisionsRequest(), metadata=gone.auth)
+    assert list(mine.decisions) == []
+
+
+@pytest.mark.usefixtures("empty_queue")
+async def test_a_deleted_users_appeals_are_gone(
+    stub, moderation_db, redis_url, accounts, bob, moderator, admin
+):
+    gone = await accounts.create()
+    _, made = await warned(stub, bob, moderator, gone)
+    request = pb.FileAppealRequest(decision_id=made.id, statement="it was a joke")
+    appeal = (await stub.FileAppeal(request, metadata=gone.auth)).appeal
+    assert [a.id for a in await appeals(stub, admin)] == [appeal.id]
+
+    await delete_account(redis_url, moderation_db, gone.id)
+
+    assert await appeals(stub, admin) == []
+    assert await appeals(stub, gone) == []
 
 
 async def test_a_claim_held_by_a_deleted_moderator_is_released(
