@@ -12,7 +12,7 @@ from services.payments import repository
 from services.payments.batches import TransferBatches
 from services.payments.peers import Peers
 from services.payments.providers import Provider
-from services.payments.providers.external import REQUIRED, ExternalProvider
+from services.payments.providers.fawry import Fawry
 from services.payments.providers.http import Http
 from services.payments.providers.instapay import InstaPay
 from services.payments.providers.paypal import PayPal
@@ -72,14 +72,12 @@ class Deps:
         sandbox = Sandbox(settings)
         http = Http(settings.provider_timeout_seconds)
         providers: dict[str, Provider] = {
-            name: ExternalProvider(name, settings) for name in REQUIRED
+            "stripe": Stripe(settings, http),
+            "paypal": PayPal(settings, http),
+            "fawry": Fawry(settings, http),
+            "instapay": InstaPay(),
+            "sandbox": sandbox,
         }
-        providers.update(
-            stripe=Stripe(settings, http),
-            paypal=PayPal(settings, http),
-            instapay=InstaPay(),
-            sandbox=sandbox,
-        )
         return cls(
             runtime.db,
             settings,

@@ -38,4 +38,4 @@ class PaymentsSettings(ServiceSettings):
     paypal_api_url: str = "https://api-m.paypal.com"
     fawry_merchant_code: str | None = None
     fawry_security_key: SecretStr | None = None
-    fawry_webhook_secret: SecretStr | None = None
+    fawry_api_url: str = "https://www.atfawry.com"

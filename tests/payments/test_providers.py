@@ -1,11 +1,12 @@
 """The real providers' adapters against a local stand-in of their APIs on 127.0.0.1.
 
-`FakeProviders` answers as Stripe's and PayPal's APIs do, as far as the service calls
-them (the fake PayPal verifies its deliveries' signatures with a key of its own, as
-PayPal does with its certificate); a test can script its next answer (a refusal, an
-outage, a dropped connection, a slow answer). A payments service of its own is
-configured with each provider's credentials and base URL pointing at it, and every
-request its HTTP client sends is checked to go to 127.0.0.1 only.
+`FakeProviders` answers as Stripe's, PayPal's and Fawry's APIs do, as far as the service
+calls them (the fake PayPal verifies its deliveries' signatures with a key of its own, as
+PayPal does with its certificate; the fake Fawry checks its charge requests' signature).
+A test can script its next answer: a refusal, an outage, a dropped connection, a slow
+answer. A payments service of its own is configured with each provider's credentials and
+base URL pointing at it, and every request its HTTP client sends is checked to go to
+127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ PAYPAL_CLIENT, PAYPAL_SECRET = "paypal-client-daira", "paypal-secret-daira"
 PAYPAL_WEBHOOK = "WH8DAIRA"
 PAYPAL_TOKEN = "A21AAdaira-access-token"
 PAYPAL_CERT_KEY = b"the fake PayPal's signing key"
+FAWRY_CODE, FAWRY_KEY = "1tSa6uxz2nRbgY+b+cZGyA==", "fawry-security-key-daira"
+FAWRY_CHARGE = "/ECommerceWeb/Fawry/payments/charge"
 # PayPal's answer to an expired or revoked token: the service gets another.
 PAYPAL_TOKEN_REFUSED_BODY = {"error": "invalid_token", "error_description": "Token is expired"}
 PAYPAL_CAPTURE = re.compile(r"/v2/checkout/orders/([A-Z0-9]+)/capture")
@@ -128,6 +131,8 @@ class FakeProviders(ThreadingHTTPServer):
         path = request.path
         if path == "/v1/payment_intents":
             return stripe_create(request, body)
+        if path == FAWRY_CHARGE:
+            return fawry_charge(json.loads(body))
         if path == "/v1/oauth2/token":
             return paypal_token(request, body)
         if request.headers.get("Authorization") != f"Bearer {PAYPAL_TOKEN}":
@@ -158,6 +163,36 @@ def stripe_create(request: Handler, body: bytes) -> tuple[int, Any]:
         "metadata": {"payment_id": form["metadata[payment_id]"]},
     }
     return 200, intent
+
+
+def sha256(*parts: str) -> str:
+    return hashlib.sha256("".join(parts).encode()).hexdigest()
+
+
+def fawry_charge(charge: dict[str, Any]) -> tuple[int, Any]:
+    """Fawry answers its refusals with HTTP 200 and a statusCode of its own."""
+    expected = sha256(
+        charge["merchantCode"],
+        charge["merchantRefNum"],
+        charge.get("customerProfileId", ""),
+        charge["paymentMethod"],
+        f"{charge['amount']:.2f}",
+        FAWRY_KEY,
+    )
+    if charge["merchantCode"] != FAWRY_CODE or charge["signature"] != expected:
+        return 200, {
+            "type": "ChargeResponse",
+            "statusCode": 9946,
+            "statusDescription": "Wrong Signature",
+        }
+    return 200, {
+        "type": "ChargeResponse",
+        "referenceNumber": str(900_000_000 + uuid.uuid4().int % 99_999_999),
+        "merchantRefNumber": charge["merchantRefNum"],
+        "expirationTime": int(time.time() * 1000) + 86_400_000,
+        "statusCode": 200,
+        "statusDescription": "Operation done successfully",
+    }
 
 
 def paypal_token(request: Handler, body: bytes) -> tuple[int, Any]:
@@ -258,6 +293,9 @@ async def service(
         paypal_client_secret=PAYPAL_SECRET,
         paypal_webhook_id=PAYPAL_WEBHOOK,
         paypal_api_url=providers_api.url,
+        fawry_merchant_code=FAWRY_CODE,
+        fawry_security_key=FAWRY_KEY,
+        fawry_api_url=providers_api.url,
     )
     running = await harness.start_serving(SPEC, settings, build)
     channel = open_channel(running.port)
@@ -763,3 +801,153 @@ async def test_a_paypal_token_no_longer_taken_is_replaced_once(service, fake, al
     assert payment.state == pb.PAYMENT_STATE_PENDING
     assert len(fake.seen("/v2/checkout/orders")) == 2
     assert len(fake.seen("/v1/oauth2/token")) == 1
+
+
+# --- Fawry ------------------------------------------------------------------------------
+
+
+def fawry_notification(
+    payment: pb.Payment, status: str = "PAID", order: str = "125.00", fees: str = "2.50"
+) -> bytes:
+    """Fawry's server notification (V2) about a deposit, with its messageSignature."""
+    paid = f"{float(order) + float(fees):.2f}"
+    body: dict[str, Any] = {
+        "requestId": uuid.uuid4().hex,
+        "fawryRefNumber": payment.provider_reference,
+        "merchantRefNumber": payment.id,
+        "customerMobile": "01000000000",
+        "paymentAmount": float(paid),
+        "orderAmount": float(order),
+        "fawryFees": float(fees),
+        "orderStatus": status,
+        "paymentMethod": "PAYATFAWRY",
+        "paymentRefrenceNumber": "24480",
+        "orderExpiryDate": 1533554719314,
+        "orderItems": [{"itemCode": "wallet-deposit", "price": float(order), "quantity": 1}],
+    }
+    body["messageSignature"] = sha256(
+        body["fawryRefNumber"], payment.id, paid, order, status, "PAYATFAWRY", "24480", FAWRY_KEY
+    )
+    return json.dumps(body).encode()
+
+
+async def fawry_deposit(service: Service, who: Any, amount: int) -> pb.Payment:
+    request = deposit_request(pb.PROVIDER_FAWRY, amount, "EGP")
+    return (await service.stub.CreateDeposit(request, metadata=who.auth)).payment
+
+
+async def fawry_event(service: Service, payload: bytes, signature: str = "") -> Any:
+    return await service.stub.HandleProviderEvent(
+        event_request(pb.PROVIDER_FAWRY, payload, signature)
+    )
+
+
+async def test_a_fawry_deposit_is_a_signed_charge_pending_under_fawrys_reference(
+    service, fake, alice
+) -> None:
+    payment = await fawry_deposit(service, alice, 12_500)
+    assert payment.state == pb.PAYMENT_STATE_PENDING
+    [sent] = fake.seen(FAWRY_CHARGE)
+    charge = json.loads(sent.body)
+    assert (charge["merchantRefNum"], charge["paymentMethod"], charge["amount"]) == (
+        payment.id,
+        "PAYATFAWRY",
+        125.0,
+    )
+    assert charge["signature"] == sha256(FAWRY_CODE, payment.id, "PAYATFAWRY", "125.00", FAWRY_KEY)
+    assert payment.provider_reference.isdigit()
+
+
+async def test_fawrys_signed_paid_notification_credits_the_order_amount(
+    service, fake, alice
+) -> None:
+    payment = await fawry_deposit(service, alice, 12_500)
+    payload = fawry_notification(payment)
+    reply = await fawry_event(service, payload, json.loads(payload)["messageSignature"])
+    assert reply.payment.state == pb.PAYMENT_STATE_SUCCEEDED
+    assert await available(service.stub, alice, "EGP") == 12_500
+    # Fawry's resend of it moves nothing more.
+    again = await fawry_event(service, payload)
+    assert again.duplicate
+    assert await available(service.stub, alice, "EGP") == 12_500
+
+
+async def test_an_expired_fawry_reference_fails_the_deposit(service, fake, alice) -> None:
+    payment = await fawry_deposit(service, alice, 12_500)
+    reply = await fawry_event(service, fawry_notification(payment, "EXPIRED"))
+    assert reply.payment.state == pb.PAYMENT_STATE_FAILED
+    assert await available(service.stub, alice, "EGP") == 0
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda p: (p, sha256("not Fawry's")),
+        lambda p: (p.replace(b'"orderAmount": 125.0', b'"orderAmount": 925.0'), ""),
+        lambda p: (p.replace(b'"PAYATFAWRY"', b'"CARD"'), ""),
+    ],
+    ids=["signature", "amount", "method"],
+)
+async def test_a_fawry_notification_not_signed_by_fawry_moves_nothing(
+    service, fake, alice, rejected, forge
+) -> None:
+    payment = await fawry_deposit(service, alice, 12_500)
+    payload, signature = forge(fawry_notification(payment))
+    failure = await rejected(fawry_event(service, payload, signature))
+    assert failure.code == grpc.StatusCode.UNAUTHENTICATED
+    assert await available(service.stub, alice, "EGP") == 0
+
+
+@pytest.mark.parametrize(
+    "script",
+    [Script(500, {"statusCode": 500, "statusDescription": "error"}), Script(drop=True)],
+    ids=["500", "dropped"],
+)
+async def test_fawry_down_is_unavailable_and_records_nothing(
+    service, fake, alice, rejected, script
+) -> None:
+    fake.scripts[FAWRY_CHARGE] = script
+    failure = await rejected(fawry_deposit(service, alice, 12_500))
+    assert failure.code == grpc.StatusCode.UNAVAILABLE
+    assert await payments_of(service, alice) == []
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        Script(200, {"statusCode": 9901, "statusDescription": "Merchant code is invalid"}),
+        Script(400, {"statusCode": 9901, "statusDescription": "Merchant code is invalid"}),
+    ],
+    ids=["in-body", "http-400"],
+)
+async def test_fawry_refusing_is_failed_precondition_with_its_reason(
+    service, fake, alice, rejected, script
+) -> None:
+    fake.scripts[FAWRY_CHARGE] = script
+    failure = await rejected(fawry_deposit(service, alice, 12_500))
+    assert failure.code == grpc.StatusCode.FAILED_PRECONDITION
+    assert "PROVIDER_REFUSED" in failure.reasons and "Merchant code is invalid" in failure.message
+    assert await payments_of(service, alice) == []
+
+
+async def test_fawry_takes_egp_only_and_pays_nothing_out(
+    service, sandbox, fake, alice, rejected
+) -> None:
+    failure = await rejected(
+        service.stub.CreateDeposit(deposit_request(pb.PROVIDER_FAWRY, 500), metadata=alice.auth)
+    )
+    assert failure.code == grpc.StatusCode.FAILED_PRECONDITION
+    assert "PROVIDER_CURRENCY_UNSUPPORTED" in failure.reasons
+    await fund(service.stub, sandbox, alice, 500, "EGP")
+    request = pb.CreateWithdrawalRequest(
+        amount=100,
+        currency_code="EGP",
+        provider=pb.PROVIDER_FAWRY,
+        destination="01000000000",
+        request_id=key(),
+    )
+    failure = await rejected(service.stub.CreateWithdrawal(request, metadata=alice.auth))
+    assert failure.code == grpc.StatusCode.FAILED_PRECONDITION
+    assert "PROVIDER_NO_PAYOUTS" in failure.reasons
+    assert await available(service.stub, alice, "EGP") == 500
+    assert fake.requests == []
