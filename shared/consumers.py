@@ -36,14 +36,12 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 from sqlalchemy import Column, DateTime, MetaData, Table, Text, and_, delete, func, literal
 from sqlalchemy.dialects.postgresql import UUID, insert
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daira.events.v1 import events_pb2
 from shared import metrics
 from shared.background import BackgroundLoop
-from shared.db import Database
+from shared.db import Database, is_outage
 from shared.deadletters import bury
 from shared.logs import get_logger
 
@@ -87,13 +85,6 @@ def drop_processed_events_table() -> None:
 def _uuid7_floor(unix_seconds: float) -> uuid.UUID:
     """The smallest UUIDv7 of that instant: event ids below it were made before it."""
     return uuid.UUID(int=int(unix_seconds * 1000) << 80)
-
-
-def _is_outage(exc: BaseException) -> bool:
-    """The database could not be reached: not a failure of the event being handled."""
-    return isinstance(exc, PoolTimeout | OSError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
-    )
 
 
 class Consumer(BackgroundLoop):
@@ -255,7 +246,7 @@ class Consumer(BackgroundLoop):
         try:
             outcome = await self._handle(event_id, event)
         except Exception as exc:
-            if _is_outage(exc):
+            if is_outage(exc):
                 # Give the attempt back, then let `_run` pause before the next round.
                 await self._redis.xclaim(
                     self.stream,

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 
@@ -22,6 +24,14 @@ from shared import metrics
 from shared.logs import get_logger
 
 log = get_logger("daira.db")
+
+
+def is_outage(exc: BaseException) -> bool:
+    """The database could not be reached, or no connection came free in time: a failure of
+    the moment, not of the work that met it (callers may retry)."""
+    return isinstance(exc, PoolTimeout | OSError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """The server interceptor every RPC passes through.
 
 One interceptor runs the steps in order (request id, deadline check, auth, a request
-that did not parse refused as INVALID_ARGUMENT, the handler, error mapping, metrics,
-access log, and a trace span when tracing is on) so a call pays for one wrapper, not
-seven. Wrapped handlers are built once per method and reused.
+that did not parse refused as INVALID_ARGUMENT, the handler, error mapping (a database
+outage as UNAVAILABLE), metrics, access log, and a trace span when tracing is on) so a
+call pays for one wrapper, not seven. Wrapped handlers are built once per method and reused.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from grpc_status import rpc_status
 from shared import metrics, tracing
 from shared.auth import Access, Principal, TokenService, bearer_token, set_principal
 from shared.context import set_inbound
+from shared.db import is_outage
 from shared.decoding import Undecodable, tolerant
 from shared.errors import (
     DeadlineExceeded,
@@ -28,6 +29,7 @@ from shared.errors import (
     InvalidArgument,
     PermissionDenied,
     Unauthenticated,
+    Unavailable,
     internal_status,
 )
 from shared.logs import get_logger
@@ -39,6 +41,10 @@ Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 Behavior = Callable[[Any, Context], Awaitable[Any]]
 
 REQUEST_ID_KEY = "x-request-id"
+DATABASE_UNAVAILABLE = Unavailable(
+    "the database is unreachable or has no connection free; retry shortly",
+    reason="DATABASE_UNAVAILABLE",
+)
 
 
 class RequestPipeline(grpc.aio.ServerInterceptor):  # type: ignore[misc]
@@ -113,9 +119,16 @@ class RequestPipeline(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 if isinstance(exc, grpc.aio.AbortError):
                     code = context.code() or grpc.StatusCode.UNKNOWN
                     raise
-                code = grpc.StatusCode.INTERNAL
-                log.exception("unhandled error", method=method)
-                await context.abort_with_status(rpc_status.to_status(internal_status(request_id)))
+                if is_outage(exc):
+                    # Down, or every connection busy: the caller may retry, unlike a bug.
+                    code = grpc.StatusCode.UNAVAILABLE
+                    log.warning("database unavailable", method=method, error=repr(exc))
+                    status = DATABASE_UNAVAILABLE.to_status()
+                else:
+                    code = grpc.StatusCode.INTERNAL
+                    log.exception("unhandled error", method=method)
+                    status = internal_status(request_id)
+                await context.abort_with_status(rpc_status.to_status(status))
             finally:
                 elapsed = time.perf_counter() - started
                 instruments = series.get(code)

@@ -8,6 +8,7 @@ from typing import Any
 import grpc
 import pytest
 from google.rpc import error_details_pb2, status_pb2
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shared import metrics
 from shared.auth import Access, Role, TokenService
@@ -19,6 +20,10 @@ SECRET = "p" * 40
 
 async def boom(request: bytes, context: Any) -> bytes:
     raise RuntimeError("secret internals")
+
+
+async def saturated(request: bytes, context: Any) -> bytes:
+    raise PoolTimeout("QueuePool limit of size 10 overflow 10 reached")
 
 
 async def missing(request: bytes, context: Any) -> bytes:
@@ -34,6 +39,7 @@ ACCESS = {
     "/test.Svc/Missing": Access.PUBLIC,
     "/test.Svc/Echo": Access.PUBLIC,
     "/test.Svc/AdminEcho": Access.ADMIN,
+    "/test.Svc/Saturated": Access.PUBLIC,
 }
 
 
@@ -41,7 +47,7 @@ ACCESS = {
 async def channel() -> AsyncIterator[grpc.aio.Channel]:
     handlers = {
         name.rsplit("/", 1)[1]: grpc.unary_unary_rpc_method_handler(behavior)
-        for name, behavior in zip(ACCESS, (boom, missing, echo, echo), strict=True)
+        for name, behavior in zip(ACCESS, (boom, missing, echo, echo, saturated), strict=True)
     }
     pipeline = RequestPipeline("test", ACCESS, TokenService(SECRET, 60), access_log=False)
     server = grpc.aio.server(interceptors=[pipeline])
@@ -73,6 +79,16 @@ async def test_an_unexpected_failure_is_internal_with_only_a_request_id(channel)
     info = error_details_pb2.ErrorInfo()
     assert details(caught.value).details[0].Unpack(info)
     assert info.metadata["request_id"] == "req-42"
+
+
+async def test_a_database_with_no_connection_free_is_unavailable_not_internal(channel) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call(channel, "Saturated")
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert "QueuePool" not in caught.value.details()
+    info = error_details_pb2.ErrorInfo()
+    assert details(caught.value).details[0].Unpack(info)
+    assert info.reason == "DATABASE_UNAVAILABLE"
 
 
 async def test_a_domain_error_keeps_its_code_and_error_info(channel) -> None:
