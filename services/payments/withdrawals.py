@@ -3,7 +3,9 @@ and voided by the reconciler when the provider has been silent too long.
 
 The withdrawal is sent to the provider once it is stored, so no wallet row stays locked
 while the provider answers; one the provider refuses or cannot be reached for is voided
-at once (the money is back) and the call answers why.
+at once (the money is back) and the call answers why. One whose answer was lost (a
+timeout once it was sent) stays pending, as the provider may have paid it: its event
+settles it, or the reconciler voids it past the timeout.
 
 The reconciler also forgets idempotency keys past their retention. It runs in the
 servicer's process from start to stop (api.py's on_stop cancels it).
@@ -20,6 +22,7 @@ from services.payments import convert, currencies, idempotency, ledger, reposito
 from services.payments.deps import Deps, now, owner_key, require_user
 from services.payments.ledger import Movement
 from services.payments.providers import REASON_MAX
+from services.payments.providers.http import NO_ANSWER
 from services.payments.repository import Transfer
 from services.payments.settlement import settle
 from services.payments.wallets import Wallets
@@ -113,7 +116,8 @@ class Withdrawals:
         try:
             await provider.start(row, behavior)
         except DomainError as exc:
-            await self._void(row.id, exc.message[:REASON_MAX], now())
+            if exc.reason != NO_ANSWER:
+                await self._void(row.id, exc.message[:REASON_MAX], now())
             raise
         return convert.payment(row), convert.written(reservation)
 

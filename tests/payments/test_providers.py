@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import re
+import socket
 import threading
 import time
 import uuid
@@ -35,6 +36,8 @@ from daira.payments.v1 import payments_pb2 as pb
 from daira.payments.v1 import payments_pb2_grpc
 from services.payments import SPEC
 from services.payments.api import build
+from services.payments.providers.http import Http
+from shared.errors import Unavailable
 from shared.server import RunningServer
 from tests import harness
 
@@ -327,6 +330,20 @@ async def payments_of(service: Service, who: Any) -> list[tuple[Any, ...]]:
     )
 
 
+async def test_a_provider_nobody_listens_for_is_unavailable_and_surely_not_reached() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    http = Http(1.0)
+    try:
+        with pytest.raises(Unavailable) as caught:
+            await http.call("stripe", "POST", f"http://127.0.0.1:{port}/v1/x", lambda b: "")
+    finally:
+        await http.close()
+    assert caught.value.reason == "PROVIDER_UNAVAILABLE"
+    assert "could not be reached" in caught.value.message
+
+
 # --- Stripe -----------------------------------------------------------------------------
 
 
@@ -475,7 +492,7 @@ async def test_stripe_down_is_unavailable_and_records_nothing(
     request = deposit_request(pb.PROVIDER_STRIPE, 500)
     failure = await rejected(service.stub.CreateDeposit(request, metadata=alice.auth))
     assert failure.code == grpc.StatusCode.UNAVAILABLE
-    assert "PROVIDER_UNAVAILABLE" in failure.reasons
+    assert {"PROVIDER_UNAVAILABLE", "PROVIDER_NO_ANSWER"} & set(failure.reasons)
     assert await payments_of(service, alice) == []
     # The request_id was not kept: the same request goes through once Stripe is back.
     again = await service.stub.CreateDeposit(request, metadata=alice.auth)
@@ -951,3 +968,22 @@ async def test_fawry_takes_egp_only_and_pays_nothing_out(
     assert "PROVIDER_NO_PAYOUTS" in failure.reasons
     assert await available(service.stub, alice, "EGP") == 500
     assert fake.requests == []
+
+
+@pytest.mark.parametrize("script", [Script(drop=True), Script(delay=1.5)], ids=["dropped", "slow"])
+async def test_a_payout_whose_answer_was_lost_stays_pending_for_paypals_word(
+    service, sandbox, fake, alice, rejected, script
+) -> None:
+    await fund(service.stub, sandbox, alice, 1_000)
+    fake.scripts["/v1/payments/payouts"] = script
+    request = paypal_withdrawal(400)
+    failure = await rejected(service.stub.CreateWithdrawal(request, metadata=alice.auth))
+    assert failure.code == grpc.StatusCode.UNAVAILABLE and "PROVIDER_NO_ANSWER" in failure.reasons
+    # PayPal may have paid it: the money stays reserved until PayPal says.
+    pending = (await service.stub.CreateWithdrawal(request, metadata=alice.auth)).payment
+    assert pending.state == pb.PAYMENT_STATE_PENDING
+    assert await available(service.stub, alice) == 600
+    settled = await paypal_event(service, paypal_payout_item(pending, "SUCCEEDED", "4.00"))
+    assert settled.payment.state == pb.PAYMENT_STATE_SUCCEEDED
+    found = await wallet(service.stub, alice)
+    assert (found.posted_balance, found.pending_balance) == (600, 0)

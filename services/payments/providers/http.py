@@ -1,8 +1,10 @@
 """The one HTTP client the real providers share, and how their failures are answered.
 
 Unreachable, too slow, rate-limiting or failing (5xx) is UNAVAILABLE: the caller may
-retry. A refusal (any other 4xx, or a refusal in the body) is FAILED_PRECONDITION with the
-provider's own reason. No provider failure becomes UNKNOWN.
+retry. A request that may have reached the provider without its answer reaching us (a
+timeout or a connection lost once it was sent) says so with the reason NO_ANSWER, since
+the provider may have acted on it. A refusal (any other 4xx, or a refusal in the body) is
+FAILED_PRECONDITION with the provider's own reason. No provider failure becomes UNKNOWN.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from shared.logs import get_logger
 log = get_logger("daira.payments.providers")
 
 REASON_MAX = 300
+NO_ANSWER = "PROVIDER_NO_ANSWER"
 
 
 class Http:
@@ -32,10 +35,13 @@ class Http:
         """The JSON a provider answers with; `reason` finds the why in a refusal's body."""
         try:
             response = await self._client.request(method, url, **options)
-        except httpx.TimeoutException:
-            raise unavailable(provider, "did not answer in time") from None
-        except httpx.HTTPError as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise unavailable(provider, f"could not be reached ({type(exc).__name__})") from None
+        except httpx.TimeoutException:
+            raise unavailable(provider, "did not answer in time", NO_ANSWER) from None
+        except httpx.HTTPError as exc:
+            what = f"did not answer ({type(exc).__name__})"
+            raise unavailable(provider, what, NO_ANSWER) from None
         body = _json(response)
         status = response.status_code
         if status == 429 or status >= 500 or status < 200 or 300 <= status < 400:
@@ -65,10 +71,10 @@ def _reason(reason: Callable[[Any], str], body: Any) -> str:
         return ""
 
 
-def unavailable(provider: str, what: str) -> Unavailable:
+def unavailable(provider: str, what: str, reason: str = "PROVIDER_UNAVAILABLE") -> Unavailable:
     return Unavailable(
         f"the provider {provider.upper()} {what}; try again later",
-        reason="PROVIDER_UNAVAILABLE",
+        reason=reason,
         metadata={"provider": provider.upper()},
     )
 
