@@ -6,8 +6,9 @@ reference and the payment's id its PayPal-Request-Id (PayPal makes one order per
 buyer approves it at PayPal; CHECKOUT.ORDER.APPROVED makes the service capture it, and
 the capture's outcome settles the deposit (PAYMENT.CAPTURE.* events confirm it later, or
 settle a capture PayPal left pending). A withdrawal is a payout of one item, sent once
-stored, its batch and item named by the payment's id, which is its reference: PayPal
-takes one batch per id and quotes the item's id in its PAYMENT.PAYOUTS-ITEM.* events.
+stored, to the destination's PayPal email (or, without an @, its PayPal account id), its
+batch and item named by the payment's id, which is its reference: PayPal takes one batch
+per id and quotes the item's id in its PAYMENT.PAYOUTS-ITEM.* events.
 
 PayPal signs a delivery with its own certificate over headers of the request, so the
 service asks PayPal (verify-webhook-signature, for the configured webhook id) whether it
