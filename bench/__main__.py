@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import random
+import secrets
 import shlex
 import signal
 import subprocess
@@ -22,6 +23,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from types import FrameType
 
+import grpc
 import psutil
 
 from bench import (
@@ -256,6 +258,7 @@ def start_payments(
     say("provisioning and migrating the payments database")
     url = payments_dataset.provision(admin_url)
     users = servers["users"]
+    webhook_secret = secrets.token_urlsafe(32)
     servers["payments"] = stack.enter_context(
         ServiceProcess(
             PAYMENTS,
@@ -264,14 +267,19 @@ def start_payments(
             workdir,
             cache_tier=Tier.PROFILES,
             secret=users.secret,
-            settings={"USERS_ADDRESS": users.target},
+            settings={"USERS_ADDRESS": users.target, "SANDBOX_WEBHOOK_SECRET": webhook_secret},
         )
     )
     say(f"payments service SERVING on {servers['payments'].target}")
     assert data.mint is not None
     owners = rng.sample([user_id for user_id, _ in accounts], FUNDED_WALLETS)
     started = time.perf_counter()
-    ids = payments_dataset.fund(url, servers["payments"].target, owners, data.mint)
+    try:
+        ids = payments_dataset.fund(
+            url, servers["payments"].target, owners, data.mint, webhook_secret
+        )
+    except grpc.RpcError as exc:
+        raise RuntimeError(f"funding failed: {exc}\n{servers['payments'].log_tail()}") from None
     seconds = time.perf_counter() - started
     say(f"funded {len(owners):,} wallets through the sandbox in {seconds:.1f} s")
     return url, ids

@@ -2,9 +2,11 @@
 ledger checked entry by entry once the runs are over.
 
 Funding goes through the real path, as a user's deposit would: CreateDeposit with the
-sandbox told to succeed, whose signed event the service handles as its webhook, credits
-the wallet from the sandbox's clearing account. So the tips run against ledger rows the
-service wrote, and the check after them covers the funding too.
+sandbox, then the sandbox's signed success event sent to HandleProviderEvent as a
+provider calls the webhook, which credits the wallet from the sandbox's clearing account
+(each caller waits for its webhook's answer, as the provider's deliveries would). So
+the tips run against ledger rows the service wrote, and the check after them covers the
+funding too.
 
 The check proves that nothing was lost, created or counted twice: every currency sums to
 zero over all accounts, no wallet is below zero, every transfer's debits equal its
@@ -30,13 +32,13 @@ from bench.dataset import libpq
 from daira.payments.v1 import payments_pb2 as pb
 from daira.payments.v1 import payments_pb2_grpc
 from services.payments import SPEC
+from services.payments.providers import SUCCEEDED, Event, sign
 
 DATABASE = "daira_payments_bench"
 CURRENCY = "USD"
 # Each funded wallet's deposit: USD 1,000.00, far more than a run's tips take.
 DEPOSIT = 100_000
 FUNDING_CALLERS = 16
-FUNDED_TIMEOUT_SECONDS = 300.0
 
 Metadata = tuple[tuple[str, str], ...]
 
@@ -113,7 +115,9 @@ def provision(admin_url: str) -> str:
     return dataset.provision(admin_url, SPEC, DATABASE)
 
 
-async def _fund(target: str, users: Sequence[str], mint: Callable[[str], Metadata]) -> None:
+async def _fund(
+    target: str, users: Sequence[str], mint: Callable[[str], Metadata], secret: bytes
+) -> None:
     queue = list(users)
     async with grpc.aio.insecure_channel(target) as channel:
         stub = payments_pb2_grpc.PaymentsServiceStub(channel)
@@ -126,30 +130,37 @@ async def _fund(target: str, users: Sequence[str], mint: Callable[[str], Metadat
                     currency_code=CURRENCY,
                     provider=pb.PROVIDER_SANDBOX,
                     request_id=f"bench-deposit-{user}",
-                    sandbox_behavior=pb.SANDBOX_BEHAVIOR_SUCCEED,
+                    sandbox_behavior=pb.SANDBOX_BEHAVIOR_SILENT,
                 )
-                await stub.CreateDeposit(request, metadata=mint(user), timeout=30)
+                reply = await stub.CreateDeposit(request, metadata=mint(user), timeout=30)
+                payload = Event(
+                    id=f"bench-{reply.payment.id}",
+                    type=SUCCEEDED,
+                    reference=reply.payment.provider_reference,
+                    amount=DEPOSIT,
+                    currency=CURRENCY,
+                    created=int(time.time()),
+                ).to_json()
+                event = pb.HandleProviderEventRequest(
+                    provider=pb.PROVIDER_SANDBOX, payload=payload, signature=sign(secret, payload)
+                )
+                await stub.HandleProviderEvent(event, timeout=30)
 
         await asyncio.gather(*(caller() for _ in range(FUNDING_CALLERS)))
 
 
 def fund(
-    url: str, target: str, users: Sequence[str], mint: Callable[[str], Metadata]
+    url: str, target: str, users: Sequence[str], mint: Callable[[str], Metadata], secret: str
 ) -> PaymentsIds:
-    """Deposit into each user's wallet, and wait until every deposit is credited."""
-    asyncio.run(_fund(target, users, mint))
-    deadline = time.monotonic() + FUNDED_TIMEOUT_SECONDS
+    """Deposit into each user's wallet through the service, whose sandbox signs with
+    `secret`; checked credited, every one."""
+    asyncio.run(_fund(target, users, mint, secret.encode()))
     with psycopg.connect(libpq(url), autocommit=True) as conn:
-        while True:
-            row = conn.execute(
-                "SELECT count(*) FROM accounts WHERE kind = 'wallet' AND posted = %s",
-                (DEPOSIT,),
-            ).fetchone()
-            if row is not None and row[0] >= len(users):
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"only {row and row[0]} of {len(users)} deposits credited")
-            time.sleep(0.2)
+        row = conn.execute(
+            "SELECT count(*) FROM accounts WHERE kind = 'wallet' AND posted = %s", (DEPOSIT,)
+        ).fetchone()
+        if row is None or row[0] != len(users):
+            raise RuntimeError(f"{row and row[0]} of {len(users)} deposits credited")
         conn.execute("VACUUM (ANALYZE) accounts, ledger_entries, transfers, payments")
     return PaymentsIds(funded=list(users[1:]), hot=users[0])
 
