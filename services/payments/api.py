@@ -35,6 +35,7 @@ ACCESS = {
     "GetWallet": Access.USER,
     "ListTransactions": Access.USER,
     "GetTransaction": Access.USER,
+    "GetPayment": Access.USER,
     "CreateDeposit": Access.USER,
     "HandleProviderEvent": Access.PUBLIC,
     "Tip": Access.USER,
@@ -94,6 +95,12 @@ class PaymentsServicer(payments_pb2_grpc.PaymentsServiceServicer):
             current_principal(), parse_id("id", request.id)
         )
         return pb.GetTransactionResponse(transaction=transaction)
+
+    async def GetPayment(
+        self, request: pb.GetPaymentRequest, context: Context
+    ) -> pb.GetPaymentResponse:
+        payment = await self.wallets.payment(current_principal(), parse_id("id", request.id))
+        return pb.GetPaymentResponse(payment=payment)
 
     async def CreateDeposit(
         self, request: pb.CreateDepositRequest, context: Context

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from google.protobuf.timestamp_pb2 import Timestamp
+
 from daira.payments.v1 import payments_pb2 as pb
+from services.payments.providers import Action
 from services.payments.repository import Record, Transfer
 from shared.errors import InvalidArgument
 from shared.messages import timestamp
@@ -100,7 +104,10 @@ def _transaction(row: Any, resolution: str | None, refunded: int) -> pb.Transact
     )
 
 
-def payment(row: Record) -> pb.Payment:
+def payment(row: Record, viewer: uuid.UUID | None = None) -> pb.Payment:
+    """A payment; its next action only when `viewer` is its owner, since a Stripe client
+    secret confirms the payment for whoever holds it (admins and the webhook see none)."""
+    shown = row.next_action is not None and viewer == row.user_id
     return pb.Payment(
         id=str(row.id),
         kind=PAYMENT_KINDS[row.kind],
@@ -115,6 +122,15 @@ def payment(row: Record) -> pb.Payment:
         transaction_id=str(row.transfer_id) if row.transfer_id else "",
         create_time=timestamp(row.created_at),
         update_time=timestamp(row.updated_at),
+        next_action=_action(Action(**row.next_action)) if shown else None,
+    )
+
+
+def _action(action: Action) -> pb.PaymentAction:
+    return pb.PaymentAction(
+        client_secret=action.client_secret,
+        redirect_url=action.redirect_url,
+        expire_time=Timestamp(seconds=action.expire_time) if action.expire_time else None,
     )
 
 

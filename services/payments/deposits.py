@@ -1,12 +1,18 @@
 """Deposits: a PENDING payment with the provider's reference, credited when its event says
 so (see events and settlement).
 
+The provider's next step for the customer (a client secret, an approval link) is stored
+with the payment, so a retry answers the same one without asking the provider again;
+only the owner is shown it (convert.payment).
+
 The provider opens the deposit inside the call's transaction, once its request_id is
 claimed: a refusal or an unreachable provider rolls everything back (no key, no payment),
 and a concurrent retry waits on the key instead of asking the provider twice.
 """
 
 from __future__ import annotations
+
+from dataclasses import asdict
 
 from daira.payments.v1 import payments_pb2 as pb
 from services.payments import convert, currencies, idempotency, repository_payments
@@ -48,14 +54,14 @@ class Deposits:
                 moment,
             )
             if earlier is None:
-                reference = await provider.open_deposit(str(payment_id), amount, currency)
+                opened = await provider.open_deposit(str(payment_id), amount, currency)
                 await repository_payments.insert_payment(
                     conn,
                     id=payment_id,
                     kind="deposit",
                     state="pending",
                     provider=name,
-                    reference=reference,
+                    reference=opened.reference,
                     user_id=user,
                     amount=amount,
                     currency=currency,
@@ -63,9 +69,10 @@ class Deposits:
                     failure_reason="",
                     created_at=moment,
                     updated_at=moment,
+                    next_action=asdict(opened.action) if opened.action else None,
                 )
             row = await repository_payments.payment(conn, earlier or payment_id)
         assert row is not None
         if earlier is None:
             await provider.start(row, behavior)
-        return convert.payment(row)
+        return convert.payment(row, user)

@@ -115,7 +115,12 @@ async def settle_payment(
     transfer_id: uuid.UUID | None = None,
     failure_reason: str = "",
 ) -> Record:
-    values: dict[str, Any] = {"state": state, "updated_at": now, "failure_reason": failure_reason}
+    values: dict[str, Any] = {
+        "state": state,
+        "updated_at": now,
+        "failure_reason": failure_reason,
+        "next_action": None,  # nothing is left to do, and its secret is no longer needed
+    }
     if transfer_id is not None:
         values["transfer_id"] = transfer_id
     statement = (
@@ -176,9 +181,10 @@ async def find_event(conn: AsyncConnection, provider: str, event_id: str) -> Rec
 
 async def relabel_payments(conn: AsyncConnection, user_id: uuid.UUID, pseudonym: uuid.UUID) -> None:
     """A deleted account's payments become `pseudonym`'s (as its wallets did), without
-    their destinations; on payments_by_user."""
+    their destinations or next actions (nobody is left to take them); on
+    payments_by_user."""
     await conn.execute(
         update(payments)
         .where(payments.c.user_id == user_id)
-        .values(user_id=pseudonym, destination="")
+        .values(user_id=pseudonym, destination="", next_action=None)
     )

@@ -4,7 +4,7 @@ Users are referenced by plain UUID columns: their rows live in the users service
 """
 
 from sqlalchemy import BigInteger, Boolean, Column, DateTime, MetaData, SmallInteger, Table, Text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 metadata = MetaData()
 
@@ -77,6 +77,8 @@ payments = Table(
     Column("transfer_id", UUID(as_uuid=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # A pending deposit's providers.Action (its fields as JSON), or NULL.
+    Column("next_action", JSONB(none_as_null=True)),
 )
 
 provider_events = Table(

@@ -1,6 +1,7 @@
-"""Reads of money: wallets, a user's history, one transaction, earnings.
+"""Reads of money: wallets, a user's history, one transaction, one payment, earnings.
 
-Users read their own; admins read anyone's. Earnings are sums over the ledger's own
+Users read their own; admins read anyone's (but another user's payment without its next
+action, a credential of the customer's payment). Earnings are sums over the ledger's own
 entries, so they can never drift from the balances.
 """
 
@@ -10,7 +11,7 @@ import uuid
 from collections import defaultdict
 
 from daira.payments.v1 import payments_pb2 as pb
-from services.payments import convert, currencies, repository
+from services.payments import convert, currencies, repository, repository_payments
 from services.payments.deps import Deps
 from shared import pagination
 from shared.auth import Principal, Role, require_owner
@@ -52,6 +53,13 @@ class Wallets:
         if row is None or row.type not in repository.LISTED_TYPES or not may_see(principal, row):
             raise NotFound("transaction", str(transaction_id))
         return convert.transaction(row)
+
+    async def payment(self, principal: Principal, payment_id: uuid.UUID) -> pb.Payment:
+        async with self._deps.db.connection() as conn:
+            row = await repository_payments.payment(conn, payment_id)
+        if row is None or not principal.owns(row.user_id):
+            raise NotFound("payment", str(payment_id))
+        return convert.payment(row, principal.user_id)
 
     async def history(
         self, principal: Principal, user_field: str, type_value: int, size: int, token: str

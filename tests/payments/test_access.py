@@ -15,6 +15,7 @@ REQUESTS = {
     "GetWallet": pb.GetWalletRequest(currency_code="USD"),
     "ListTransactions": pb.ListTransactionsRequest(),
     "GetTransaction": pb.GetTransactionRequest(id="01900000-0000-7000-8000-000000000000"),
+    "GetPayment": pb.GetPaymentRequest(id="01900000-0000-7000-8000-000000000000"),
     "CreateDeposit": pb.CreateDepositRequest(
         amount=1, currency_code="USD", provider=pb.PROVIDER_SANDBOX, request_id="k"
     ),

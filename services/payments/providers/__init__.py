@@ -1,9 +1,10 @@
 """Payment providers behind one interface: the sandbox simulator and the real adapters.
 
-A provider opens a deposit (its reference is stored with the payment), sends a
-withdrawal once it is stored, and turns what its webhook delivers into an `Event` after
-checking the delivery in the provider's own scheme. The sandbox's events are JSON in the
-`Event` shape, signed with a hex HMAC-SHA256 (`sign`, `verify`).
+A provider opens a deposit (its reference, and the customer's next step to pay it, are
+stored with the payment), sends a withdrawal once it is stored, and turns what its
+webhook delivers into an `Event` after checking the delivery in the provider's own
+scheme. The sandbox's events are JSON in the `Event` shape, signed with a hex HMAC-SHA256
+(`sign`, `verify`).
 """
 
 from __future__ import annotations
@@ -70,6 +71,24 @@ class Event:
         return event
 
 
+@dataclass(frozen=True, slots=True)
+class Action:
+    """What the customer does next to pay a deposit (PaymentAction), as stored with it."""
+
+    client_secret: str = ""
+    redirect_url: str = ""
+    expire_time: int = 0  # epoch seconds; 0 when the provider names no deadline
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A deposit the provider opened: the reference its events quote, and the customer's
+    next step (None when the provider needs none, as the sandbox)."""
+
+    reference: str
+    action: Action | None = None
+
+
 def text(body: dict[str, object], key: str) -> str:
     """A short non-empty string field of a provider's JSON (ValueError otherwise)."""
     value = body.get(key)
@@ -118,10 +137,10 @@ class Provider(Protocol):
     def name(self) -> str:
         """As stored: stripe, paypal, fawry, instapay, sandbox."""
 
-    async def open_deposit(self, payment_id: str, amount: int, currency: str) -> str:
-        """Open a deposit at the provider and return its reference. Called inside the
-        deposit's transaction, so a refusal (FAILED_PRECONDITION, UNAVAILABLE) keeps
-        nothing."""
+    async def open_deposit(self, payment_id: str, amount: int, currency: str) -> Opened:
+        """Open a deposit at the provider: its reference and the customer's next step.
+        Called inside the deposit's transaction, so a refusal (FAILED_PRECONDITION,
+        UNAVAILABLE) keeps nothing."""
 
     def payout_reference(self, payment_id: str) -> str:
         """The reference a withdrawal is stored under before it is sent, or

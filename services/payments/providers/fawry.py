@@ -4,8 +4,10 @@ by Fawry's server-to-server notification (V2).
 The charge request is signed with the SHA-256 of merchantCode + merchantRefNum +
 customerProfileId (none is sent) + paymentMethod + amount (two decimals) + the security
 key. merchantRefNum is the payment's id; the reference number Fawry answers, which the
-customer quotes when paying, is the payment's reference. Fawry may refuse in the body of
-an HTTP 200 (a statusCode other than 200, statusDescription saying why).
+customer quotes when paying, is the payment's reference, and the deposit's next action
+says until when it can be paid (the answer's expirationTime, when given). Fawry may
+refuse in the body of an HTTP 200 (a statusCode other than 200, statusDescription
+saying why).
 
 A notification is signed in its body (messageSignature): the SHA-256 of fawryRefNumber +
 merchantRefNumber + paymentAmount and orderAmount (two decimals) + orderStatus +
@@ -32,7 +34,9 @@ from services.payments.providers import (
     NOTED,
     REASON_MAX,
     SUCCEEDED,
+    Action,
     Event,
+    Opened,
     forged,
     not_an_event,
     text,
@@ -59,7 +63,7 @@ class Fawry:
         self._http = http
         self._url = settings.fawry_api_url.rstrip("/")
 
-    async def open_deposit(self, payment_id: str, amount: int, currency: str) -> str:
+    async def open_deposit(self, payment_id: str, amount: int, currency: str) -> Opened:
         code, key = self._credentials.require(CODE, KEY)
         if currency != CURRENCY:
             raise FailedPrecondition(
@@ -88,7 +92,8 @@ class Fawry:
         reference = body.get("referenceNumber")
         if not isinstance(reference, str | int) or isinstance(reference, bool) or not reference:
             raise unavailable(self.name, "answered without a reference number")
-        return str(reference)
+        expiry = _expiry(body.get("expirationTime"))
+        return Opened(str(reference), Action(expire_time=expiry) if expiry else None)
 
     def payout_reference(self, payment_id: str) -> str:
         raise no_payouts(self.name, "Fawry's public API takes payments but makes no payouts")
@@ -130,6 +135,13 @@ class Fawry:
             created=int(time.time()),
             reason=str(body.get("failureReason") or status.lower())[:REASON_MAX],
         )
+
+
+def _expiry(milliseconds: Any) -> int:
+    """Fawry's expirationTime (epoch milliseconds) in seconds; 0 when it gave none."""
+    if isinstance(milliseconds, bool) or not isinstance(milliseconds, int) or milliseconds <= 0:
+        return 0
+    return milliseconds // 1000
 
 
 def _digest(*parts: str) -> str:

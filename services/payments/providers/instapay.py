@@ -7,7 +7,7 @@ request naming it is answered plainly rather than as an unknown provider.
 
 from __future__ import annotations
 
-from services.payments.providers import Event
+from services.payments.providers import Event, Opened
 from services.payments.repository import Record
 from shared.errors import FailedPrecondition
 
@@ -24,7 +24,7 @@ def _refusal() -> FailedPrecondition:
 class InstaPay:
     name = "instapay"
 
-    async def open_deposit(self, payment_id: str, amount: int, currency: str) -> str:
+    async def open_deposit(self, payment_id: str, amount: int, currency: str) -> Opened:
         raise _refusal()
 
     def payout_reference(self, payment_id: str) -> str:

@@ -3,12 +3,14 @@
 Every call carries an access token from the OAuth2 client-credentials grant, kept until a
 minute before it expires. A deposit creates an order to CAPTURE, its id the payment's
 reference and the payment's id its PayPal-Request-Id (PayPal makes one order per id). The
-buyer approves it at PayPal; CHECKOUT.ORDER.APPROVED makes the service capture it, and
-the capture's outcome settles the deposit (PAYMENT.CAPTURE.* events confirm it later, or
-settle a capture PayPal left pending). A withdrawal is a payout of one item, sent once
-stored, to the destination's PayPal email (or, without an @, its PayPal account id), its
-batch and item named by the payment's id, which is its reference: PayPal takes one batch
-per id and quotes the item's id in its PAYMENT.PAYOUTS-ITEM.* events.
+buyer approves it at PayPal, sent to the order's approval link (the deposit's next
+action: its "payer-action" link, or "approve" for an order without a payment source);
+CHECKOUT.ORDER.APPROVED makes the service capture it, and the capture's outcome settles
+the deposit (PAYMENT.CAPTURE.* events confirm it later, or settle a capture PayPal left
+pending). A withdrawal is a payout of one item, sent once stored, to the destination's
+PayPal email (or, without an @, its PayPal account id), its batch and item named by the
+payment's id, which is its reference: PayPal takes one batch per id and quotes the
+item's id in its PAYMENT.PAYOUTS-ITEM.* events.
 
 PayPal signs a delivery with its own certificate over headers of the request, so the
 service asks PayPal (verify-webhook-signature, for the configured webhook id) whether it
@@ -29,7 +31,9 @@ from services.payments.providers import (
     NOTED,
     REASON_MAX,
     SUCCEEDED,
+    Action,
     Event,
+    Opened,
     check_fresh,
     forged,
     not_an_event,
@@ -50,6 +54,7 @@ HEADERS = (
     "paypal-cert-url",
     "paypal-auth-algo",
 )
+APPROVAL_LINKS = ("payer-action", "approve")
 TOKEN_MARGIN_SECONDS = 60
 ORDER_ID = re.compile(r"[A-Z0-9]{1,36}")
 CAPTURES = {"COMPLETED": SUCCEEDED, "DECLINED": FAILED, "DENIED": FAILED, "FAILED": FAILED}
@@ -114,7 +119,7 @@ class PayPal:
             self._token = (token, now + lifetime - TOKEN_MARGIN_SECONDS)
         return self._token[0]
 
-    async def open_deposit(self, payment_id: str, amount: int, currency: str) -> str:
+    async def open_deposit(self, payment_id: str, amount: int, currency: str) -> Opened:
         order = {
             "intent": "CAPTURE",
             "purchase_units": [
@@ -128,7 +133,10 @@ class PayPal:
         reference = body.get("id") if isinstance(body, dict) else None
         if not isinstance(reference, str) or not ORDER_ID.fullmatch(reference):
             raise unavailable(self.name, "answered without an order id")
-        return reference
+        approval = _approval_link(body)
+        if approval is None:
+            raise unavailable(self.name, "answered an order without its approval link")
+        return Opened(reference, Action(redirect_url=approval))
 
     def payout_reference(self, payment_id: str) -> str:
         self._credentials.require(CLIENT, SECRET, WEBHOOK)
@@ -256,6 +264,18 @@ def _transmission(signature: str) -> dict[str, str]:
     ):
         raise forged()
     return {h: headers[h] for h in HEADERS}
+
+
+def _approval_link(order: dict[str, Any]) -> str | None:
+    """Where the buyer approves the order: its first approval link over HTTPS."""
+    links = order.get("links")
+    found = [link for link in links if isinstance(link, dict)] if isinstance(links, list) else []
+    hrefs = {link.get("rel"): link.get("href") for link in found}
+    for rel in APPROVAL_LINKS:
+        href = hrefs.get(rel)
+        if isinstance(href, str) and href.startswith("https://"):
+            return href
+    return None
 
 
 def _epoch(moment: str) -> float:

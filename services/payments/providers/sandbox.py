@@ -18,6 +18,7 @@ from services.payments.providers import (
     FAILED,
     SUCCEEDED,
     Event,
+    Opened,
     check_fresh,
     forged,
     sign,
@@ -51,8 +52,9 @@ class Sandbox:
     def webhook_secret(self) -> bytes:
         return self._secret
 
-    async def open_deposit(self, payment_id: str, amount: int, currency: str) -> str:
-        return f"sbx_{payment_id}"
+    async def open_deposit(self, payment_id: str, amount: int, currency: str) -> Opened:
+        """No next action: the simulator pays the deposit itself."""
+        return Opened(f"sbx_{payment_id}")
 
     def payout_reference(self, payment_id: str) -> str:
         return f"sbx_{payment_id}"

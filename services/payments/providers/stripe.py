@@ -2,9 +2,10 @@
 
 The PaymentIntent is created with the secret key as Bearer token, form-encoded, and the
 payment's id as Idempotency-Key, so Stripe never makes two for one payment; the customer
-then pays it with Stripe's client. payment_intent.succeeded credits the wallet and
-.canceled fails the deposit; .payment_failed settles nothing, as Stripe lets the customer
-try again. A delivery is authenticated by its Stripe-Signature
+then confirms it with Stripe's client under the intent's client secret (the deposit's
+next action), which Stripe answers only to the secret key. payment_intent.succeeded
+credits the wallet and .canceled fails the deposit; .payment_failed settles nothing, as
+Stripe lets the customer try again. A delivery is authenticated by its Stripe-Signature
 header (`t=<unix time>,v1=<hex HMAC-SHA256 of "t.payload">`, any v1 may match, under the
 endpoint's signing secret) before it is parsed, within the webhook tolerance.
 
@@ -23,7 +24,9 @@ from services.payments.providers import (
     NOTED,
     REASON_MAX,
     SUCCEEDED,
+    Action,
     Event,
+    Opened,
     check_fresh,
     forged,
     not_an_event,
@@ -48,7 +51,7 @@ class Stripe:
         self._url = settings.stripe_api_url.rstrip("/")
         self._tolerance = settings.webhook_tolerance_seconds
 
-    async def open_deposit(self, payment_id: str, amount: int, currency: str) -> str:
+    async def open_deposit(self, payment_id: str, amount: int, currency: str) -> Opened:
         key, _ = self._credentials.require(KEY, SECRET)
         body = await self._http.call(
             self.name,
@@ -66,7 +69,10 @@ class Stripe:
         reference = body.get("id") if isinstance(body, dict) else None
         if not isinstance(reference, str) or not reference.startswith("pi_"):
             raise unavailable(self.name, "answered without a PaymentIntent id")
-        return reference
+        secret = body.get("client_secret")
+        if not isinstance(secret, str) or not secret.startswith(f"{reference}_secret_"):
+            raise unavailable(self.name, "answered without the PaymentIntent's client secret")
+        return Opened(reference, Action(client_secret=secret))
 
     def payout_reference(self, payment_id: str) -> str:
         raise no_payouts(self.name, "Stripe pays out only to the platform's own bank account")
