@@ -274,6 +274,7 @@ def only_this_machine() -> Iterator[None]:
 class Service:
     stub: payments_pb2_grpc.PaymentsServiceStub
     db: Sql
+    url: str  # its database's, for the service's own code run by a test
 
 
 @pytest.fixture(scope="module")
@@ -308,7 +309,7 @@ async def service(
     )
     running = await harness.start_serving(SPEC, settings, build)
     channel = open_channel(running.port)
-    yield Service(payments_pb2_grpc.PaymentsServiceStub(channel), Sql(url))
+    yield Service(payments_pb2_grpc.PaymentsServiceStub(channel), Sql(url), url)
     await channel.close()
     await running.stop(0)
 

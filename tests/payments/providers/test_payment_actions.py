@@ -9,6 +9,9 @@ import grpc
 import pytest
 
 from daira.payments.v1 import payments_pb2 as pb
+from services.payments import cascade
+from shared.db import Database
+from tests.users.conftest import user_deleted
 
 from ..conftest import silent_deposit
 from .conftest import (
@@ -167,3 +170,17 @@ async def test_a_settled_deposit_keeps_no_action(service, fake, alice) -> None:
     assert again.state == pb.PAYMENT_STATE_SUCCEEDED and not again.HasField("next_action")
     stored = await service.db.rows("SELECT next_action FROM payments WHERE id = %s", payment.id)
     assert stored == [(None,)]
+
+
+async def test_a_deleted_accounts_pending_deposit_keeps_no_action(service, fake, alice) -> None:
+    payment = await create(service, alice, request_for(pb.PROVIDER_STRIPE))
+    database = Database(service.url)
+    try:
+        async with database.transaction() as conn:
+            await cascade.on_account(conn, user_deleted(alice.id))
+    finally:
+        await database.dispose()
+    stored = await service.db.rows(
+        "SELECT state, next_action FROM payments WHERE id = %s", payment.id
+    )
+    assert stored == [("pending", None)]
