@@ -34,9 +34,11 @@ def upgrade() -> None:
             posted record;
             violated text;
         BEGIN
+            -- = ANY (ARRAY(…)), not IN (…): an IN here plans as a merge join walking
+            -- the primary key from its first id up to the batch's highest.
             PERFORM 1 FROM accounts
-            WHERE id IN (SELECT jsonb_array_elements_text(i -> 'accounts')::bigint
-                         FROM jsonb_array_elements(p_items) AS i)
+            WHERE id = ANY (ARRAY(SELECT jsonb_array_elements_text(i -> 'accounts')::bigint
+                                  FROM jsonb_array_elements(p_items) AS i))
             ORDER BY id FOR UPDATE;
             FOR item IN SELECT value FROM jsonb_array_elements(p_items) LOOP
                 BEGIN
