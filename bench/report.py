@@ -137,7 +137,7 @@ def targets(results: list[tuple[str, Result]]) -> list[str]:
             f"(target < {limit:g} ms at {TARGET_CALLERS} callers){note}"
         )
     hot = by_key.get("tip-hot")
-    if hot is not None:
+    if hot is not None and not hot.rate:  # paced, it sends only what it is told to
         lines.append(
             f"{_verdict(hot.throughput >= HOT_TIPS_PER_SECOND)}  Tip into one hot wallet = "
             f"{hot.throughput:,.0f} tips/s (target >= {HOT_TIPS_PER_SECOND:g}/s)"

@@ -8,17 +8,22 @@ of each group and two services never share one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from google.protobuf.message import Message
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daira.events.v1 import events_pb2
+from daira.users.v1 import users_events_pb2
 from shared.consumers import Consumer, Handler
+from shared.ids import parse_id
 from shared.outbox import stream_name
 from shared.relay import Relay
 from shared.server import Runtime
+from shared.streams import USERS_ACCOUNTS
 
 M = TypeVar("M", bound=Message)
 
@@ -46,6 +51,24 @@ def payload(event: events_pb2.Event, message_type: type[M]) -> M:
             f"not {message_type.DESCRIPTOR.full_name}"
         )
     return message
+
+
+DeletionHandler = Callable[
+    [AsyncConnection, uuid.UUID, users_events_pb2.UserDeleted], Awaitable[None]
+]
+
+
+def on_user_deleted(group: str, handle: DeletionHandler) -> Subscription:
+    """A service's part in a deleted account's cascade: `handle` gets each
+    users.user.deleted with the account's id parsed; the stream's other events pass by."""
+
+    async def on_account(conn: AsyncConnection, event: events_pb2.Event) -> None:
+        if event.type != "users.user.deleted":
+            return
+        deleted = payload(event, users_events_pb2.UserDeleted)
+        await handle(conn, parse_id("user_id", deleted.user_id), deleted)
+
+    return Subscription(USERS_ACCOUNTS, group, on_account)
 
 
 class Events:

@@ -26,7 +26,6 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daira.content.v1 import content_events_pb2
-from daira.events.v1 import events_pb2
 from daira.users.v1 import users_events_pb2
 from services.content import (
     events,
@@ -38,23 +37,19 @@ from services.content import (
 from services.content.comments import remove_thread
 from services.content.deps import Deps, now
 from services.content.media import Media
-from shared.eventing import Subscription, payload
-from shared.ids import parse_id
-from shared.streams import USERS_ACCOUNTS
+from shared.eventing import Subscription, on_user_deleted
 
 GROUP = "content.cascade"
 BATCH = 200
 
 
 def subscription(deps: Deps) -> Subscription:
-    async def on_account(conn: AsyncConnection, event: events_pb2.Event) -> None:
-        if event.type != "users.user.deleted":
-            return
-        deleted = payload(event, users_events_pb2.UserDeleted)
-        cascade = Cascade(deps, parse_id("user_id", deleted.user_id), deleted.actor_id)
-        await cascade.run(conn)
+    async def cascade(
+        conn: AsyncConnection, user_id: uuid.UUID, deleted: users_events_pb2.UserDeleted
+    ) -> None:
+        await Cascade(deps, user_id, deleted.actor_id).run(conn)
 
-    return Subscription(USERS_ACCOUNTS, GROUP, on_account)
+    return on_user_deleted(GROUP, cascade)
 
 
 class Cascade:

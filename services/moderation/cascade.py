@@ -35,14 +35,10 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from daira.events.v1 import events_pb2
-from daira.users.v1 import users_events_pb2
 from services.moderation import repository_cascade as steps
 from services.moderation.deps import Deps, now
 from services.moderation.repository_cascade import Erasure
-from shared.eventing import Subscription, payload
-from shared.ids import parse_id
-from shared.streams import USERS_ACCOUNTS
+from shared.eventing import Subscription, on_user_deleted
 
 GROUP = "moderation.cascade"
 BATCH = 500
@@ -63,13 +59,10 @@ STEPS: tuple[Step, ...] = (
 
 
 def subscription(deps: Deps) -> Subscription:
-    async def on_account(conn: AsyncConnection, event: events_pb2.Event) -> None:
-        if event.type != "users.user.deleted":
-            return
-        deleted = payload(event, users_events_pb2.UserDeleted)
-        await Cascade(deps, parse_id("user_id", deleted.user_id)).run(conn)
+    async def cascade(conn: AsyncConnection, user_id: uuid.UUID, _: object) -> None:
+        await Cascade(deps, user_id).run(conn)
 
-    return Subscription(USERS_ACCOUNTS, GROUP, on_account)
+    return on_user_deleted(GROUP, cascade)
 
 
 class Cascade:

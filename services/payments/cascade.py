@@ -19,24 +19,17 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from daira.events.v1 import events_pb2
-from daira.users.v1 import users_events_pb2
 from services.payments import repository, repository_payments
-from shared.eventing import Subscription, payload
-from shared.ids import parse_id
-from shared.streams import USERS_ACCOUNTS
+from shared.eventing import on_user_deleted
 
 GROUP = "payments.cascade"
 
 
-async def on_account(conn: AsyncConnection, event: events_pb2.Event) -> None:
-    if event.type != "users.user.deleted":
-        return
-    user_id = parse_id("user_id", payload(event, users_events_pb2.UserDeleted).user_id)
+async def erase(conn: AsyncConnection, user_id: uuid.UUID, _: object) -> None:
     pseudonym = uuid.uuid4()
     await repository.erase_owner(conn, user_id, pseudonym)
     await repository_payments.relabel_payments(conn, user_id, pseudonym)
     await repository_payments.forget_keys_of(conn, str(user_id))
 
 
-SUBSCRIPTIONS = [Subscription(USERS_ACCOUNTS, GROUP, on_account)]
+SUBSCRIPTIONS = [on_user_deleted(GROUP, erase)]
