@@ -11,11 +11,13 @@ empty or partial; with Redis down the whole page comes from the database.
 Every page is filtered as the reader may see it now: deleted and moderated posts, posts
 of authors they no longer follow or who block them (until the fan-out's clean-up has
 caught up) and of authors they mute are left out. The authors of a page come from one
-call to users, its reaction counts from one call to social.
+call to users, made while social is asked what the reader may see and the reaction
+counts (so the page waits for the slower of the two, not both in turn).
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC
 from typing import Any
@@ -67,12 +69,15 @@ class HomeFeed:
         position = pagination.decode(token, scope)
         below = _cursor(position) if position is not None else None
         shown: list[pb.Post] = []
+        known: dict[str, pb.Author] = {}
         last: Entry | None = below
         for _ in range(ROUNDS):
             entries, more = await self._candidates(me, last, limit * OVERREAD)
             if not entries:
                 break
-            shown += await self._visible(principal, me, entries)
+            visible, authors = await self._visible(principal, me, entries)
+            shown += visible
+            known.update((a.user_id, a) for a in authors)
             last = entries[-1]
             if len(shown) >= limit or not more:
                 break
@@ -82,12 +87,14 @@ class HomeFeed:
             shown, more = shown[:limit], True
             last = (score(shown[-1].create_time.ToDatetime(tzinfo=UTC)), shown[-1].id)
         next_token = pagination.encode([last[0], last[1]], scope) if more and last else ""
-        authors = await self._deps.peers.authors(list(dict.fromkeys(p.author_id for p in shown)))
-        return shown, authors, next_token
+        wanted = dict.fromkeys(p.author_id for p in shown)
+        return shown, [known[a] for a in wanted if a in known], next_token
 
     async def _visible(
         self, principal: Principal, me: uuid.UUID, entries: list[Entry]
-    ) -> list[pb.Post]:
+    ) -> tuple[list[pb.Post], list[pb.Author]]:
+        """The entries' posts the reader may see now, and who wrote the posts found: users
+        is asked at the same time as social, for the authors of posts social may hide."""
         found = await self._posts.load([post_id for _, post_id in entries])
         ordered = [found[post_id] for _, post_id in entries if post_id in found]
 
@@ -96,7 +103,10 @@ class HomeFeed:
                 return True
             return link.relation in (Relation.FOLLOWER, Relation.UNKNOWN) and not link.muted
 
-        return await self._posts.present(principal, ordered, None, keep=followed)
+        return await asyncio.gather(
+            self._posts.present(principal, ordered, None, keep=followed),
+            self._deps.peers.authors(list(dict.fromkeys(p.author_id for p in ordered))),
+        )
 
     async def _candidates(
         self, me: uuid.UUID, below: Entry | None, count: int
