@@ -174,10 +174,11 @@ async def test_a_settled_deposit_keeps_no_action(service, fake, alice) -> None:
 
 async def test_a_deleted_accounts_pending_deposit_keeps_no_action(service, fake, alice) -> None:
     payment = await create(service, alice, request_for(pb.PROVIDER_STRIPE))
+    [erasure] = cascade.SUBSCRIPTIONS
     database = Database(service.url)
     try:
         async with database.transaction() as conn:
-            await cascade.on_account(conn, user_deleted(alice.id))
+            await erasure.handler(conn, user_deleted(alice.id))
     finally:
         await database.dispose()
     stored = await service.db.rows(
