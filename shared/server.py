@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Mapping
@@ -27,6 +28,9 @@ from shared.pipeline import RequestPipeline
 from shared.readiness import Readiness
 from shared.service import ServiceSpec
 
+# Allocations before a young collection, and collections of each generation before one
+# of the next (Python's defaults: 700, 10, 10).
+GC_THRESHOLDS = (20_000, 20, 20)
 log = logs.get_logger("daira.server")
 
 HEALTH_SERVICE = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
@@ -193,10 +197,21 @@ async def start(
     return running
 
 
+def settle_heap() -> None:
+    """Once serving: what startup made (modules, descriptors, the pool) lives as long as
+    the process, so it is frozen out of the collector's reach, and young collections are
+    rarer; a full collection then walks only what requests made, instead of stalling a
+    call for the whole heap (seen as p99 tails of list reads)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 async def serve(spec: ServiceSpec, settings: ServiceSettings, build: Build) -> None:
     """Serve until SIGTERM or SIGINT, then drain in-flight calls within the grace period."""
     tracing.configure(spec.name, settings.otlp_endpoint)
     running = await start(spec, settings, build)
+    settle_heap()
     metrics.serve_metrics(settings.metrics_port, settings.host)
     log.info("serving", service=spec.name, address=running.address)
     stopping = asyncio.Event()
