@@ -5,6 +5,10 @@ handler, as a provider's would arrive at the webhook: at once (SUCCEED, FAIL), a
 the configured delay (DELAY), twice (DUPLICATE), or never (SILENT, for an event sent by
 hand with `event`, or a withdrawal left to time out). Its events are verified by their
 HMAC before they are parsed, and refused once older than the webhook tolerance.
+
+It delivers as a provider does: a few events at a time (a burst of payments must not
+take every database connection from the service's own calls), and again, with backoff,
+while the service cannot take one (its database down or busy) instead of losing it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+
+import grpc
 
 from services.payments.providers import (
     FAILED,
@@ -26,11 +32,15 @@ from services.payments.providers import (
 )
 from services.payments.repository import Record
 from services.payments.settings import PaymentsSettings
+from shared.db import is_outage
 from shared.errors import DomainError
 from shared.ids import new_id
 from shared.logs import get_logger
 
 log = get_logger("daira.payments.sandbox")
+DELIVERIES_AT_ONCE = 4
+DELIVERY_ATTEMPTS = 6
+FIRST_RETRY_SECONDS = 0.1
 
 Deliver = Callable[[bytes, str], Awaitable[object]]
 
@@ -44,6 +54,7 @@ class Sandbox:
         self._tolerance = settings.webhook_tolerance_seconds
         self._deliver: Deliver | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(DELIVERIES_AT_ONCE)
 
     def connect(self, deliver: Deliver) -> None:
         """Where events go: the service's webhook handler."""
@@ -109,12 +120,25 @@ class Sandbox:
 
     async def _send(self, payload: bytes, signature: str, delay: float, copies: int) -> None:
         await asyncio.sleep(delay)
-        assert self._deliver is not None, "the sandbox is not connected to a webhook"
         for _ in range(copies):
-            try:
-                await self._deliver(payload, signature)
-            except DomainError as exc:
-                log.warning("sandbox event refused", error=exc.message)
+            await self._deliver_once(payload, signature)
+
+    async def _deliver_once(self, payload: bytes, signature: str) -> None:
+        assert self._deliver is not None, "the sandbox is not connected to a webhook"
+        for attempt in range(DELIVERY_ATTEMPTS):
+            async with self._slots:
+                try:
+                    await self._deliver(payload, signature)
+                    return
+                except DomainError as exc:
+                    if exc.code is not grpc.StatusCode.UNAVAILABLE:
+                        log.warning("sandbox event refused", error=exc.message)
+                        return
+                except Exception as exc:
+                    if not is_outage(exc):
+                        raise
+            await asyncio.sleep(FIRST_RETRY_SECONDS * 2**attempt)
+        log.warning("sandbox event undelivered", attempts=DELIVERY_ATTEMPTS)
 
     async def close(self) -> None:
         for task in list(self._tasks):
