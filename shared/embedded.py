@@ -41,6 +41,9 @@ with warnings.catch_warnings():
     )
 
 START_TIMEOUT_SECONDS = 60.0
+# Starts of a server killed by a signal before it was ready (seen: PostgreSQL taking a
+# SIGBUS once in a while as it starts on a loaded machine) before giving up.
+START_ATTEMPTS = 2
 STOP_TIMEOUT_SECONDS = 30.0
 # PostgreSQL refuses to run as root; root runs it as this system user (the one pgserver uses).
 PG_SYSTEM_USER = "pgserver"
@@ -52,6 +55,11 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+class KilledWhileStarting(RuntimeError):
+    """The server died by a signal before it was ready: a crash of the moment, not a
+    configuration it will always refuse, so it is started once more."""
 
 
 class _ChildServer(abc.ABC):
@@ -87,13 +95,19 @@ class _ChildServer(abc.ABC):
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         stop_orphan(self.data_dir / self.pidfile_name, self.data_dir, self.stop_signal)
         user = self._prepare()
-        self._process = _spawn(self._command(), self.log_path, user)
-        try:
-            self._wait_ready(self._process)
-        except BaseException:
-            # Including Ctrl-C: a server we started must not outlive a failed start.
-            self.stop()
-            raise
+        for attempt in range(1, START_ATTEMPTS + 1):
+            self._process = _spawn(self._command(), self.log_path, user)
+            try:
+                self._wait_ready(self._process)
+                return
+            except KilledWhileStarting:
+                self.stop()
+                if attempt == START_ATTEMPTS:
+                    raise
+            except BaseException:
+                # Including Ctrl-C: a server we started must not outlive a failed start.
+                self.stop()
+                raise
 
     def _wait_ready(self, process: subprocess.Popen[bytes]) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
@@ -101,7 +115,8 @@ class _ChildServer(abc.ABC):
             code = process.poll()
             if code is not None:
                 name = type(self).__name__
-                raise RuntimeError(f"{name} exited with {code}:\n{self._log_tail()}")
+                died = KilledWhileStarting if code < 0 else RuntimeError
+                raise died(f"{name} exited with {code}:\n{self._log_tail()}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self.url} not ready in time:\n{self._log_tail()}")
             time.sleep(0.05)
