@@ -218,7 +218,10 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings, build: Build) -> N
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
+    orphan_watch = asyncio.create_task(workers.orphaned())
+    orphan_watch.add_done_callback(lambda _: stopping.set())
     await stopping.wait()
+    orphan_watch.cancel()
     log.info("shutting down", service=spec.name, grace_seconds=settings.shutdown_grace_seconds)
     await running.stop(settings.shutdown_grace_seconds)
     tracing.shutdown()

@@ -53,6 +53,11 @@ class ServiceProcess:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
     def spawn(self) -> None:
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(

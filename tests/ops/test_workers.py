@@ -1,5 +1,5 @@
 """`workers: 2` runs two processes of one service on one port, both answering calls,
-stopped together by one SIGTERM."""
+stopped together by one SIGTERM, and gone by themselves once their parent is killed."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import grpc
+import psutil
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -79,3 +80,13 @@ async def test_both_workers_answer_calls_on_the_one_port(two_workers: ServicePro
 
 async def test_one_sigterm_stops_every_worker_and_exits_zero(two_workers: ServiceProcess) -> None:
     assert two_workers.terminate() == 0, two_workers.log_tail()
+
+
+async def test_workers_whose_parent_is_killed_stop_by_themselves(
+    two_workers: ServiceProcess,
+) -> None:
+    children = psutil.Process(two_workers.pid).children()
+    assert len(children) == WORKERS
+    two_workers.kill()
+    _, alive = await asyncio.to_thread(psutil.wait_procs, children, timeout=15)
+    assert alive == []
