@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+import grpc
 import httpx
 import pytest
 
@@ -33,12 +34,15 @@ from daira.payments.v1 import payments_pb2 as pb
 from daira.payments.v1 import payments_pb2_grpc
 from services.payments import SPEC
 from services.payments.api import build
+from services.payments.providers.sandbox import Sandbox
 from shared.server import RunningServer
 from tests import harness
 
 from ..conftest import (
     DB_PASSWORD,
     Sql,
+    available,
+    fund,
     key,
     open_channel,
     payments_settings,
@@ -335,6 +339,33 @@ async def payments_of(service: Service, who: Any) -> list[tuple[Any, ...]]:
     return await service.db.rows(
         "SELECT provider, state FROM payments WHERE user_id = %s ORDER BY created_at", who.id
     )
+
+
+async def a_withdrawal_is_refused_and_moves_nothing(
+    service: Service,
+    sandbox: Sandbox,
+    fake: Fake,
+    who: Any,
+    rejected: Any,
+    provider: int,
+    currency: str,
+    destination: str,
+) -> None:
+    """`who`, funded with 500 `currency`, withdraws 100 through a provider that pays nothing
+    out: refused, the wallet as it was, and the provider never called."""
+    await fund(service.stub, sandbox, who, 500, currency)
+    request = pb.CreateWithdrawalRequest(
+        amount=100,
+        currency_code=currency,
+        provider=provider,
+        destination=destination,
+        request_id=key(),
+    )
+    failure = await rejected(service.stub.CreateWithdrawal(request, metadata=who.auth))
+    assert failure.code == grpc.StatusCode.FAILED_PRECONDITION
+    assert "PROVIDER_NO_PAYOUTS" in failure.reasons
+    assert await available(service.stub, who, currency) == 500
+    assert fake.requests == []
 
 
 # --- what the providers send ------------------------------------------------------------
