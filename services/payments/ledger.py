@@ -7,11 +7,11 @@ committed (a reservation becomes posted) or released (a reservation is given bac
 Every entry records the account's balance and pending amount before and after, and
 its new version.
 
-The database posts it (repository.post_transfer): accounts locked in id order, balances
-computed from the locked rows, and a wallet that would go below zero (available =
-posted - pending debits) refusing the whole transfer by its CHECK, which is turned into
-FAILED_PRECONDITION here. Given a key, the call's request_id is claimed in the same
-round trip, so a tip is one statement in its own transaction.
+The database posts it (repository.post_transfers, alone or in a batch of tips):
+accounts locked in id order, balances computed from the locked rows, and a wallet that
+would go below zero (available = posted - pending debits) refusing the transfer by its
+CHECK, answered 'insufficient' and turned into FAILED_PRECONDITION here. Given a key,
+the call's request_id is claimed in the same round trip.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.payments import repository
@@ -87,13 +86,7 @@ async def write(
     movements: Sequence[Movement],
     key: Key | None = None,
 ) -> uuid.UUID | None:
-    """Post the transfer; with `key`, None if this call claimed it, else the id the key's
-    first call made (nothing is posted then)."""
-    try:
-        posted = await repository.post_transfer(conn, posting(transfer, movements, key))
-    except IntegrityError as exc:
-        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
-        if constraint != repository.WALLET_NOT_NEGATIVE:
-            raise
-        return result(INSUFFICIENT, None, transfer, key)
+    """Post the transfer in the caller's transaction; with `key`, None if this call
+    claimed it, else the id the key's first call made (nothing is posted then)."""
+    [posted] = await repository.post_transfers(conn, [posting(transfer, movements, key)])
     return result(posted.outcome, posted.result_id, transfer, key)

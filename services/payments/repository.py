@@ -4,11 +4,12 @@ Hot statements are built once at module level (UPPER_CASE), so the query-plan te
 EXPLAIN exactly what the service runs. repository_payments holds payments, provider
 events and idempotency keys.
 
-A transfer is posted by the database function post_transfer() (migration 0002) in one
-round trip: it claims the call's idempotency key, locks all the transfer's accounts by
-one SELECT … ORDER BY id FOR UPDATE (every writer locks in id order, so no interleaving
-deadlocks), and writes the transfer, its entries and the new balances computed from the
-locked rows. The accounts are held only while it runs.
+Transfers are posted by the database function post_transfers() (migration 0005), one or
+a batch in one round trip: it locks all their accounts by one SELECT … ORDER BY id FOR
+UPDATE (every writer locks in id order, so no interleaving deadlocks), then posts each
+as post_transfer() (migration 0002) does: it claims the call's idempotency key and
+writes the transfer, its entries and the new balances computed from the locked rows.
+The accounts are held only while it runs.
 """
 
 from __future__ import annotations
@@ -151,20 +152,6 @@ async def wallets(conn: AsyncConnection, user_id: uuid.UUID) -> list[Record]:
 
 # --- writing a transfer ------------------------------------------------------------------
 
-# post_transfer() (migration 0002): the key claimed, the accounts locked in id order, the
-# transfer, its entries and the new balances written, in one round trip.
-POST_TRANSFER = text(
-    """
-    SELECT outcome, result_id FROM post_transfer(
-        :owner, :request_id, :operation, :digest, :id, :type, :currency, :amount, :fee,
-        :pending, :payer_id, :payee_id, :pending_id, :refund_of, :payment_id, :note,
-        :created_at, :effect, CAST(:accounts AS bigint[]), CAST(:sides AS text[]),
-        CAST(:amounts AS bigint[]))
-    """
-)
-# The name of the CHECK that keeps a wallet's available balance from going below zero.
-WALLET_NOT_NEGATIVE = "wallet_not_negative"
-
 
 @dataclass(frozen=True, slots=True)
 class Posting:
@@ -201,11 +188,6 @@ def _arguments(posting: Posting) -> dict[str, Any]:
         "sides": [row[1] for row in posting.rows],
         "amounts": [row[2] for row in posting.rows],
     }
-
-
-async def post_transfer(conn: AsyncConnection, posting: Posting) -> Record:
-    """(outcome, result_id) of posting the transfer; see the function for the outcomes."""
-    return (await conn.execute(POST_TRANSFER, _arguments(posting))).one()
 
 
 # post_transfers() (migration 0005): the batch's accounts locked in id order, then each
