@@ -5,9 +5,12 @@ The provider's next step for the customer (a client secret, an approval link) is
 with the payment, so a retry answers the same one without asking the provider again;
 only the owner is shown it (convert.payment).
 
-The provider opens the deposit inside the call's transaction, once its request_id is
-claimed: a refusal or an unreachable provider rolls everything back (no key, no payment),
-and a concurrent retry waits on the key instead of asking the provider twice.
+The provider opens the deposit before the call's transaction, with no database
+connection held while it answers (up to its timeout: a slow provider must not take the
+pool from every other call); a refusal or an unreachable provider leaves nothing (no key,
+no payment). A retry whose request_id is already claimed is answered without asking the
+provider; two identical calls at the same instant may both open one at the provider,
+and the one whose claim loses is never stored or shown, so nobody can pay it.
 """
 
 from __future__ import annotations
@@ -43,34 +46,36 @@ class Deposits:
         provider = self._deps.providers[name]
         payment_id = new_id()
         moment = now()
-        async with self._deps.db.transaction() as conn:
-            earlier = await idempotency.claim(
-                conn,
-                owner_key(principal),
-                key,
-                "deposit",
-                (amount, currency, name, behavior),
-                payment_id,
-                moment,
+        owner, params = owner_key(principal), (amount, currency, name, behavior)
+        async with self._deps.db.connection() as conn:
+            earlier = await idempotency.answered(
+                conn, idempotency.key_of(owner, key, "deposit", params)
             )
-            if earlier is None:
-                opened = await provider.open_deposit(str(payment_id), amount, currency)
-                await repository_payments.insert_payment(
-                    conn,
-                    id=payment_id,
-                    kind="deposit",
-                    state="pending",
-                    provider=name,
-                    reference=opened.reference,
-                    user_id=user,
-                    amount=amount,
-                    currency=currency,
-                    destination="",
-                    failure_reason="",
-                    created_at=moment,
-                    updated_at=moment,
-                    next_action=asdict(opened.action) if opened.action else None,
+        if earlier is None:
+            # No connection is held while the provider answers (it may take seconds).
+            opened = await provider.open_deposit(str(payment_id), amount, currency)
+            async with self._deps.db.transaction() as conn:
+                earlier = await idempotency.claim(
+                    conn, owner, key, "deposit", params, payment_id, moment
                 )
+                if earlier is None:
+                    await repository_payments.insert_payment(
+                        conn,
+                        id=payment_id,
+                        kind="deposit",
+                        state="pending",
+                        provider=name,
+                        reference=opened.reference,
+                        user_id=user,
+                        amount=amount,
+                        currency=currency,
+                        destination="",
+                        failure_reason="",
+                        created_at=moment,
+                        updated_at=moment,
+                        next_action=asdict(opened.action) if opened.action else None,
+                    )
+        async with self._deps.db.connection() as conn:
             row = await repository_payments.payment(conn, earlier or payment_id)
         assert row is not None
         if earlier is None:

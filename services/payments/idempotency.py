@@ -57,6 +57,18 @@ async def made_by(conn: AsyncConnection, claimed: Key) -> uuid.UUID | None:
     return uuid.UUID(str(earlier.result_id)) if earlier.digest == claimed.digest else None
 
 
+async def answered(conn: AsyncConnection, claimed: Key) -> uuid.UUID | None:
+    """What an earlier call with this key made; None if there was none; ALREADY_EXISTS if
+    it had other parameters. For a call that must know before it starts (a provider asked
+    outside any transaction)."""
+    earlier = await repository_payments.find_key(conn, claimed.owner, claimed.request_id)
+    if earlier is None:
+        return None
+    if (earlier.operation, earlier.digest) != (claimed.operation, claimed.digest):
+        raise reused(claimed.request_id)
+    return uuid.UUID(str(earlier.result_id))
+
+
 def key_of(owner: str, key: str, operation: str, params: tuple[object, ...]) -> Key:
     """The key to claim with the transfer itself (ledger.write), for a call that makes
     nothing but one transfer."""

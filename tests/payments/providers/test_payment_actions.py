@@ -123,6 +123,21 @@ async def test_a_retried_deposit_answers_the_same_action_without_asking_again(
     assert len(fake.seen(OPENED_AT[provider])) == 1
 
 
+async def test_a_request_id_reused_with_other_parameters_is_refused_before_the_provider_is_asked(
+    service, fake, alice, rejected
+) -> None:
+    request = request_for(pb.PROVIDER_STRIPE)
+    await create(service, alice, request)
+    other = pb.CreateDepositRequest()
+    other.CopyFrom(request)
+    other.amount += 1
+
+    failure = await rejected(service.stub.CreateDeposit(other, metadata=alice.auth))
+
+    assert failure.code == grpc.StatusCode.ALREADY_EXISTS
+    assert len(fake.seen(OPENED_AT[pb.PROVIDER_STRIPE])) == 1
+
+
 async def test_a_sandbox_deposit_has_no_action(service, fake, alice) -> None:
     payment = await silent_deposit(service.stub, alice, 500)
     assert not payment.HasField("next_action")
