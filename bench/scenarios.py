@@ -587,23 +587,20 @@ PAYMENTS_SCENARIOS = [
         _health(PAYMENTS.grpc_service),
         service="payments",
     ),
-    Scenario(
-        "tip-pairs",
-        "Tip, random pairs of 10,000",
-        f"{payments_calls.API}/Tip",
-        _no_build,
-        service="payments",
-        once=True,
-        calls=_tips("tip-pairs", hot=False),
-    ),
-    Scenario(
-        "tip-hot",
-        "Tip into one hot wallet",
-        f"{payments_calls.API}/Tip",
-        _no_build,
-        service="payments",
-        once=True,
-        calls=_tips("tip-hot", hot=True),
+    *(
+        Scenario(
+            key,
+            title,
+            f"{payments_calls.API}/Tip",
+            _no_build,
+            service="payments",
+            once=True,
+            calls=_tips(key, hot=hot),
+        )
+        for key, title, hot in (
+            ("tip-pairs", "Tip, random pairs of 10,000", False),
+            ("tip-hot", "Tip into one hot wallet", True),
+        )
     ),
     Scenario(
         "get-wallet",
