@@ -96,10 +96,9 @@ class FeedFanout:
     async def _recent(
         self, conn: AsyncConnection, reader: uuid.UUID, author: uuid.UUID
     ) -> list[tuple[int, str]]:
-        rows = await repository_feed.newest_of(
+        return await repository_feed.newest_of(
             conn, reader, [author], self._deps.settings.feed_size
         )
-        return [(score(row.created_at), str(row.id)) for row in rows]
 
 
 def _pair(follower: str, followee: str) -> tuple[uuid.UUID, uuid.UUID]:

@@ -167,14 +167,27 @@ class FeedStore:
         """From now on the fan-out adds to `timeline` (a feed_key or recent_key) too."""
         await self._redis.set(building_key(timeline), 1, ex=BUILDING_SECONDS)
 
+    async def begin_build_of(self, user: uuid.UUID, followed: Sequence[uuid.UUID]) -> set[str]:
+        """Begin building the user's feed (as `begin_build`), and say which of the accounts
+        they follow the fan-out has found to be celebrities (`mark_celebrity`)."""
+        timeline = feed_key(user)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(building_key(timeline), 1, ex=BUILDING_SECONDS)
+            names = [str(account) for account in followed]
+            if names:
+                pipe.smismember(CELEBRITIES, names)
+            answers = await pipe.execute()
+        marks = answers[1] if names else []
+        return {name for name, marked in zip(names, marks, strict=True) if marked}
+
     async def build(
         self, user: uuid.UUID, entries: Sequence[Entry], celebrities: Iterable[str]
     ) -> None:
-        """Complete the user's feed with `entries` and replace its celebrity set, in one
-        transaction (what the fan-out added while it was being built stays)."""
+        """Complete the user's feed with `entries` and add `celebrities` to its celebrity
+        set, in one transaction. What the fan-out added while it was being built stays,
+        celebrities included; one no longer followed is filtered out when read."""
         followed = celebrities_key(user)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(followed)
             names = list(celebrities)
             if names:
                 pipe.sadd(followed, *names)
@@ -194,14 +207,16 @@ class FeedStore:
         pipe.delete(building_key(timeline))
 
     async def follow_celebrity(self, users: Sequence[uuid.UUID | str], celebrity: str) -> None:
-        """Merge `celebrity`'s posts into these users' feeds that exist, from now on."""
+        """Merge `celebrity`'s posts into these users' feeds that exist or are being built,
+        from now on."""
         async with self._redis.pipeline(transaction=False) as pipe:
             for user in users:
                 pipe.zscore(feed_key(user), BUILT)
-            built = await pipe.execute()
+                pipe.exists(building_key(feed_key(user)))
+            answers = await pipe.execute()
         async with self._redis.pipeline(transaction=False) as pipe:
-            for user, marker in zip(users, built, strict=True):
-                if marker is not None:
+            for user, marker, building in zip(users, answers[::2], answers[1::2], strict=True):
+                if marker is not None or building:
                     pipe.sadd(celebrities_key(user), celebrity)
             await pipe.execute()
 

@@ -2,11 +2,12 @@
 
 Reads come from the user's feed in Redis (`feed_store`), filled on write: each published
 post is added to its followers' feeds by the fan-out consumer (`feed_fanout`), except the
-posts of celebrities (more followers than `feed_celebrity_followers`), which are merged
-in at read time from each celebrity's newest posts, kept in Redis once for all their
-followers (read from the database when missing). A missing feed (new, expired or evicted)
-is rebuilt from the database before the first page is answered, so that page is never
-empty or partial; with Redis down the whole page comes from the database.
+posts of celebrities (authors the fan-out found with more followers than
+`feed_celebrity_followers`: `feed_store.mark_celebrity`), which are merged in at read
+time from each celebrity's newest posts, kept in Redis once for all their followers
+(read from the database when missing). A missing feed (new, expired or evicted) is rebuilt
+from the database before the first page is answered, so that page is never empty or
+partial; with Redis down the whole page comes from the database.
 
 Every page is filtered as the reader may see it now: deleted and moderated posts, posts
 of authors they no longer follow or who block them (until the fan-out's clean-up has
@@ -31,7 +32,6 @@ from services.content.feed_store import (
     Entry,
     FeedStore,
     Page,
-    feed_key,
     moment,
     recent_key,
     score,
@@ -153,13 +153,10 @@ class HomeFeed:
         When social cannot say whom they follow, the answer itself, and nothing kept."""
         size = self._deps.settings.feed_size
         followed = await self._followed(me)
-        counts = await self._follower_counts(followed) if followed else {}
-        if followed is None or counts is None:  # social could not say: answer, store nothing
-            return Page(await self._newest(me, [me, *(followed or [])], None, size), {})
-        threshold = self._deps.settings.feed_celebrity_followers
-        celebrities = {str(u) for u in followed if counts.get(str(u), 0) > threshold}
+        if followed is None:  # social could not say: answer, store nothing
+            return Page(await self._newest(me, [me], None, size), {})
+        celebrities = await self.store.begin_build_of(me, followed)
         authors = [me, *(u for u in followed if str(u) not in celebrities)]
-        await self.store.begin_build(feed_key(me))
         entries = await self._newest(me, authors, None, size)
         await self.store.build(me, entries, celebrities)
         return None
@@ -180,14 +177,6 @@ class HomeFeed:
             log.warning("home feed: social did not say who is followed", error=exc.message)
             return None
 
-    async def _follower_counts(self, users: list[uuid.UUID]) -> dict[str, int] | None:
-        """Each user's followers; None when social cannot say."""
-        try:
-            return await self._deps.peers.follower_counts(users)
-        except DomainError as exc:
-            log.warning("home feed: social did not say who is a celebrity", error=exc.message)
-            return None
-
     async def _newest(
         self, me: uuid.UUID, authors: list[uuid.UUID], below: Entry | None, count: int
     ) -> list[Entry]:
@@ -195,8 +184,7 @@ class HomeFeed:
         if below is not None:
             before = (moment(below[0]), uuid.UUID(below[1]))
         async with self._deps.db.connection() as conn:
-            rows = await repository_feed.newest_of(conn, me, authors, count, before)
-        return [(score(row.created_at), str(row.id)) for row in rows]
+            return await repository_feed.newest_of(conn, me, authors, count, before)
 
 
 def _cursor(position: list[Any]) -> Entry:

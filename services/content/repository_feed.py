@@ -18,9 +18,11 @@ from services.content.repository import LIVE_POST, Record
 from services.content.tables import posts
 
 # Followers see public and followers-only posts; the reader's own posts, private ones too.
+# Each post comes as a feed entry: its creation time in whole microseconds since the epoch
+# (exact: extract gives a numeric) and its id as text, so 800 of them cost no conversions.
 AUTHORS_NEWEST = text(
     """
-    SELECT p.id, p.author_id, p.created_at
+    SELECT (extract(epoch FROM p.created_at) * 1000000)::bigint AS score, p.id::text AS id
     FROM unnest(CAST(:authors AS uuid[])) AS a(id)
     CROSS JOIN LATERAL (
         SELECT id, author_id, created_at FROM posts
@@ -47,8 +49,9 @@ async def newest_of(
     authors: Sequence[uuid.UUID],
     limit: int,
     before: tuple[datetime, uuid.UUID] = NEWEST,
-) -> list[Record]:
-    """The newest `limit` posts of `authors` before `before` (created_at, id)."""
+) -> list[tuple[int, str]]:
+    """The newest `limit` posts of `authors` before `before` (created_at, id), as feed
+    entries (score, post id)."""
     if not authors:
         return []
     params = {
@@ -58,7 +61,7 @@ async def newest_of(
         "before_id": before[1],
         "limit": limit,
     }
-    return list((await conn.execute(AUTHORS_NEWEST, params)).all())
+    return [(row.score, row.id) for row in await conn.execute(AUTHORS_NEWEST, params)]
 
 
 async def post_facts(conn: AsyncConnection, post_id: uuid.UUID) -> Record | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC
 
 import grpc
 import pytest
@@ -14,7 +15,15 @@ from redis.asyncio import Redis
 from daira.content.v1 import content_pb2 as cpb
 from daira.content.v1 import content_pb2_grpc
 from daira.social.v1 import social_pb2 as pb
-from services.content.feed_store import BUILT, CELEBRITIES, FeedStore, feed_key, recent_key
+from services.content.feed_store import (
+    BUILT,
+    CELEBRITIES,
+    FeedStore,
+    celebrities_key,
+    feed_key,
+    recent_key,
+    score,
+)
 
 from .conftest import CELEBRITY_FOLLOWERS, content_service, create_post, follow, open_channel
 
@@ -217,6 +226,52 @@ async def test_a_missing_feed_is_rebuilt_whole_on_the_next_read(
         await redis.delete(feed_key(alice.id))
 
     assert await feed_ids(content_stub, alice) == expected
+
+
+async def test_a_rebuilt_feed_scores_each_post_by_its_exact_creation_time(
+    stub, content_stub, redis_url, alice, bob
+):
+    await follow(stub, alice, bob)
+    post = await create_post(content_stub, bob)
+    async with Redis.from_url(redis_url) as redis:
+        await redis.delete(feed_key(alice.id))
+
+        assert await feed_ids(content_stub, alice) == [post.id]
+
+        created = post.create_time.ToDatetime(tzinfo=UTC)
+        assert await redis.zscore(feed_key(alice.id), post.id) == score(created)
+
+
+async def test_a_rebuilt_feed_merges_the_celebrities_it_follows(
+    stub, content_stub, redis_url, accounts, alice
+):
+    fans = await celebrity_with_fans(stub, content_stub, accounts, alice)
+    post = await create_post(content_stub, alice)
+    assert await feed_once(content_stub, fans[0], [post.id]) == [post.id]
+    async with Redis.from_url(redis_url) as redis:
+        await redis.delete(feed_key(fans[0].id), celebrities_key(fans[0].id))
+
+        assert await feed_ids(content_stub, fans[0]) == [post.id]
+
+        assert await redis.smembers(celebrities_key(fans[0].id)) == {alice.id.encode()}
+        assert await redis.zcard(feed_key(fans[0].id)) == 1  # the built marker alone
+
+
+async def test_a_feed_being_built_when_a_followee_becomes_a_celebrity_merges_them(
+    stub, content_stub, redis_url, accounts, alice
+):
+    fans = await celebrity_with_fans(stub, content_stub, accounts, alice)
+    async with Redis.from_url(redis_url) as redis:
+        await redis.delete(feed_key(fans[0].id))
+        store = FeedStore(redis, size=800, idle_seconds=3600)
+        assert await store.begin_build_of(fans[0].id, [alice.id]) == set()  # not yet one
+
+        await create_post(content_stub, alice)
+
+        deadline = time.monotonic() + 10
+        while not await redis.sismember(celebrities_key(fans[0].id), alice.id):
+            assert time.monotonic() < deadline, "the feed being built was not told"
+            await asyncio.sleep(0.02)
 
 
 async def test_pages_follow_on_where_the_last_ended(stub, content_stub, alice, bob):
