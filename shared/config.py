@@ -45,10 +45,12 @@ class ServiceSettings(BaseSettings):
     payments_address: str = "127.0.0.1:50054"
     moderation_address: str = "127.0.0.1:50055"
     # Domain events: every stream name starts with this, so deployments (or test runs)
-    # sharing one Redis keep apart; how often the relay looks for new outbox rows and how
+    # sharing one Redis keep apart; how long the relay gathers commits into one batch, the
+    # longest an idle relay sleeps without being told of a commit (shared.relay), and how
     # long a consumer's read waits (keep it below the Redis socket timeout of 0.5 s).
     events_stream_prefix: str = "daira"
     events_poll_seconds: float = 0.05
+    events_idle_seconds: float = 0.5
     events_block_seconds: float = 0.2
     events_max_attempts: int = 5
     events_backoff_seconds: float = 0.5

@@ -84,6 +84,7 @@ class Events:
                 runtime.redis,
                 runtime.spec.name,
                 poll_seconds=settings.events_poll_seconds,
+                idle_seconds=settings.events_idle_seconds,
                 stream_prefix=prefix,
             )
             if relay

@@ -76,6 +76,22 @@ CREATE INDEX outbox_unpublished ON outbox (position) WHERE published_at IS NULL;
 """
 
 
+# A commit that wrote events wakes the relay listening on this channel (`shared.relay`),
+# which otherwise sleeps: one notification per inserting statement, and PostgreSQL folds
+# a transaction's identical ones into one, delivered at commit.
+NOTIFY_CHANNEL = "daira_outbox"
+OUTBOX_NOTIFY_DDL = f"""
+CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('{NOTIFY_CHANNEL}', '');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
+"""
+
+
 def stream_name(prefix: str, family: str) -> str:
     """The Redis stream of a family of events ("content.posts") in a deployment whose
     streams all start with `prefix` (the `events_stream_prefix` setting)."""
@@ -87,6 +103,21 @@ def create_outbox_table() -> None:
     from alembic import op
 
     op.execute(OUTBOX_DDL)
+
+
+def create_outbox_notify() -> None:
+    """Called from a service's migration, after its outbox exists: commits that record
+    events notify NOTIFY_CHANNEL."""
+    from alembic import op
+
+    op.execute(OUTBOX_NOTIFY_DDL)
+
+
+def drop_outbox_notify() -> None:
+    from alembic import op
+
+    op.execute("DROP TRIGGER outbox_notify ON outbox")
+    op.execute("DROP FUNCTION outbox_notify()")
 
 
 def drop_outbox_table() -> None:

@@ -13,6 +13,11 @@ every row before it succeeded. So the first delivery of each event of an aggrega
 its position, which is commit order (see `shared.outbox`), even across a crash and a
 takeover; re-deliveries of already-delivered events may come after later ones.
 
+Between batches the relay sleeps until a commit that recorded events notifies it (the
+outbox's trigger, `shared.outbox.NOTIFY_CHANNEL`), or for `idle_seconds` at most, so an
+idle service does not poll its outbox; after a wake it waits `poll_seconds` first, so the
+commits of a busy moment go out in one batch instead of one batch each.
+
 Streams are trimmed to about `max_stream_length` entries, which bounds Redis memory; a
 consumer group further behind than that loses the oldest entries, and its lag gauge
 (`daira_events_consumer_lag_seconds`) is what warns of it. Published rows are kept
@@ -25,7 +30,9 @@ import contextlib
 import itertools
 import time
 from datetime import timedelta
+from typing import Any
 
+import psycopg
 from redis.asyncio import Redis
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -34,7 +41,7 @@ from shared import metrics
 from shared.background import BackgroundLoop
 from shared.db import Database
 from shared.logs import get_logger
-from shared.outbox import outbox, stream_name
+from shared.outbox import NOTIFY_CHANNEL, outbox, stream_name
 
 log = get_logger("daira.relay")
 
@@ -53,6 +60,7 @@ class Relay(BackgroundLoop):
         *,
         batch_size: int = 500,
         poll_seconds: float = 0.1,
+        idle_seconds: float = 0.5,
         retry_seconds: float = 1.0,
         max_stream_length: int = 1_000_000,
         retention_seconds: float = 3600.0,
@@ -69,6 +77,7 @@ class Relay(BackgroundLoop):
         self._service = service
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
+        self._idle_seconds = idle_seconds
         self._retry_seconds = retry_seconds
         self._max_stream_length = max_stream_length
         self._retention_seconds = retention_seconds
@@ -94,16 +103,26 @@ class Relay(BackgroundLoop):
                 return
             self.leading = True
             try:
+                await conn.execute(text(f"LISTEN {NOTIFY_CHANNEL}"))
+                listener = (await conn.get_raw_connection()).driver_connection
+                assert isinstance(listener, psycopg.AsyncConnection)
                 while not self.stopping:
                     published = await self._publish_batch(conn)
                     await self._housekeep(conn)
                     if published < self._batch_size:
-                        await self.pause(self._poll_seconds)
+                        await self._until_recorded(listener)
             finally:
                 self.leading = False
                 # Closing the session (rather than pooling it) is what surely frees the lock.
                 with contextlib.suppress(Exception):
                     await conn.invalidate()
+
+    async def _until_recorded(self, listener: psycopg.AsyncConnection[Any]) -> None:
+        """Until a commit records events (told at once if one did since the last wait),
+        or idle_seconds pass; then poll_seconds more, for what commits meanwhile."""
+        async for _ in listener.notifies(timeout=self._idle_seconds, stop_after=1):
+            pass
+        await self.pause(self._poll_seconds)
 
     async def _publish_batch(self, conn: AsyncConnection) -> int:
         rows = (

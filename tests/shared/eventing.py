@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from daira.events.v1 import events_pb2
 from shared.consumers import Consumer, Handler, create_processed_events_table
 from shared.db import Database
-from shared.outbox import create_outbox_table
+from shared.outbox import create_outbox_notify, create_outbox_table
 from shared.provision import provision_service_database
 from shared.relay import Relay
 
@@ -41,6 +41,7 @@ def _create_schema(url: str) -> None:
             conn.execute(text("DROP TABLE IF EXISTS outbox, processed_events, effects, aggregates"))
             with Operations.context(MigrationContext.configure(conn)):
                 create_outbox_table()
+                create_outbox_notify()
                 create_processed_events_table()
             conn.execute(
                 text(

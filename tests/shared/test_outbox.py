@@ -92,6 +92,19 @@ async def test_events_of_one_aggregate_are_published_in_commit_order(
     assert [value(e) for e in await published(redis, stream)] == list(range(1, 41))
 
 
+async def test_an_idle_relay_is_woken_by_the_commit_that_records_an_event(
+    db: Database, redis: Redis, stream: str, running: list
+) -> None:
+    relay = start(running, Relay(db, redis, "outbox-test", **{**FAST_RELAY, "idle_seconds": 3}))
+    await eventually(lambda: leading(relay))
+    await asyncio.sleep(0.2)  # it has looked once, found nothing, and sleeps
+
+    async with db.transaction() as conn:
+        await bump(conn, stream, "woken")
+
+    await eventually(lambda: published_count(redis, stream, 1), within=1.5)
+
+
 async def leading(relay: Relay) -> bool:
     return relay.leading
 

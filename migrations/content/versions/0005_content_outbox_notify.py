@@ -1,0 +1,20 @@
+"""Commits that record events wake the outbox relay, instead of it polling the outbox.
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+from shared.outbox import create_outbox_notify, drop_outbox_notify
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_outbox_notify()
+
+
+def downgrade() -> None:
+    drop_outbox_notify()
