@@ -6,11 +6,12 @@ answer, relations are UNKNOWN and reaction counts unavailable, which the callers
 as documented degraded answers (public posts only, no counts), never as errors. (What
 social learns from content, comments and mentions, travels as events: `events`.)
 
-Social's answers are remembered in Redis for `remember_seconds` (settings
-social_answers_seconds; 0 turns it off), so a hot post read does not ask social each
-time, and each process keeps a near copy for at most as long again (bounded by the
-near cache's own TTL): a new reaction, follow or block shows on content's reads within
-twice those seconds at worst. Unknown answers (social down) are never remembered.
+Social's answers, and users' about the authors of a feed's page, are remembered in Redis
+for `remember_seconds` (settings social_answers_seconds; 0 turns it off), so a hot post
+or feed read does not ask each time, and each process keeps a near copy for at most as
+long again (bounded by the near cache's own TTL): a new reaction, follow, block or
+display name shows on content's reads within twice those seconds at worst. Unknown
+answers (a peer down) are never remembered.
 """
 
 from __future__ import annotations
@@ -128,7 +129,10 @@ class Peers:
             }
 
         answers = await self._answers(
-            {author: f"relation:{viewer}:{author}" for author in authors}, ask, "relations"
+            {author: f"relation:{viewer}:{author}" for author in authors},
+            ask,
+            "relations",
+            "social",
         )
         return {author: _link(answer) for author, answer in answers.items()}
 
@@ -169,19 +173,23 @@ class Peers:
         return counts
 
     async def authors(self, user_ids: Sequence[str]) -> list[pb.Author]:
-        """Who these users are, in one call; none if users cannot answer (degraded)."""
-        if not user_ids:
-            return []
-        request = users_pb2.BatchGetUsersRequest(ids=list(user_ids))
-        try:
+        """Who these users are (remembered like social's answers, else one call per 100);
+        those users cannot tell about are left out (degraded)."""
+
+        async def ask(chunk: Sequence[str]) -> dict[str, bytes]:
+            request = users_pb2.BatchGetUsersRequest(ids=list(chunk))
             reply = await self._users.call(self._user_stub.BatchGetUsers, request, idempotent=True)
-        except DomainError as exc:
-            log.warning("authors left out: users did not answer", error=exc.message)
-            return []
-        return [
-            pb.Author(user_id=u.id, username=u.username, display_name=u.display_name)
-            for u in reply.users
-        ]
+            return {
+                u.id: pb.Author(
+                    user_id=u.id, username=u.username, display_name=u.display_name
+                ).SerializeToString()
+                for u in reply.users
+            }
+
+        answers = await self._answers(
+            {user_id: f"author:{user_id}" for user_id in user_ids}, ask, "authors", "users"
+        )
+        return [pb.Author.FromString(a) for a in answers.values() if a is not None]
 
     async def reactions(self, post_ids: Iterable[str]) -> dict[str, pb.ReactionCounts]:
         """Reaction counts per post (canonical ids); unavailable where social cannot answer."""
@@ -199,7 +207,10 @@ class Peers:
             }
 
         answers = await self._answers(
-            {post_id: f"reactions:{post_id}" for post_id in post_ids}, ask, "reaction counts"
+            {post_id: f"reactions:{post_id}" for post_id in post_ids},
+            ask,
+            "reaction counts",
+            "social",
         )
         return {
             post_id: pb.ReactionCounts(available=False)
@@ -213,9 +224,11 @@ class Peers:
         keys: Mapping[K, str],
         ask: Callable[[Sequence[K]], Awaitable[dict[K, bytes]]],
         what: str,
+        peer: str,
     ) -> dict[K, bytes | None]:
-        """Social's answer for each of `keys`, remembered or asked for (one call per
-        SOCIAL_BATCH); None for all it was asked and could not answer."""
+        """The peer's answer for each of `keys`, remembered or asked for (one call per
+        SOCIAL_BATCH, which is users' limit too); None for all it was asked and could not
+        answer."""
         remembered: dict[str, bytes] = {}
         if self._remember_seconds > 0:
             remembered = await self._cache.get_many(
@@ -230,7 +243,7 @@ class Peers:
             for chunk in _batches(missing):
                 fresh.update(await ask(chunk))
         except DomainError as exc:
-            log.warning(f"{what} unknown: social did not answer", error=exc.message)
+            log.warning(f"{what} unknown: {peer} did not answer", error=exc.message)
             return {item: found.get(item) for item in keys}
         if fresh and self._remember_seconds > 0:
             await self._cache.set_many(

@@ -168,6 +168,20 @@ async def test_remembered_answers_spare_social_the_next_read(remembering, alice,
     assert calls_to_social("GetRelationships") == relations
 
 
+async def test_remembered_authors_spare_users_the_next_feed_read(remembering, alice):
+    content, _ = remembering
+    post = await create_post(content, alice)
+    request = content_pb2.GetHomeFeedRequest(page_size=20)
+    first = await content.GetHomeFeed(request, metadata=alice.auth)
+    assert [p.id for p in first.posts] == [post.id]
+    asked = metrics.DOWNSTREAM_CALLS.labels("users", "BatchGetUsers", "OK")._value.get()
+
+    again = await content.GetHomeFeed(request, metadata=alice.auth)
+
+    assert [a.username for a in again.authors] == [alice.username]
+    assert metrics.DOWNSTREAM_CALLS.labels("users", "BatchGetUsers", "OK")._value.get() == asked
+
+
 async def test_a_new_reaction_shows_once_the_remembered_count_expires(remembering, alice, bob):
     content, social = remembering
     post = await create_post(content, alice)
