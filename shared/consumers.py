@@ -96,6 +96,7 @@ class Consumer(BackgroundLoop):
         group: str,
         handler: Handler,
         *,
+        types: frozenset[str] | None = None,
         name: str | None = None,
         batch_size: int = 50,
         block_seconds: float = 0.2,
@@ -110,7 +111,9 @@ class Consumer(BackgroundLoop):
     ) -> None:
         """`block_seconds`: how long one read waits for new entries; keep it below the
         Redis client's socket timeout (0.5 s in the runtime). `retention_seconds`: how
-        long handled ids are kept, so how old a duplicate can be and still be skipped."""
+        long handled ids are kept, so how old a duplicate can be and still be skipped.
+        `types`: the event types the handler acts on (None: all); the others are
+        acknowledged without a transaction, since they have no effect to record."""
         super().__init__(stop_seconds)
         if claim_idle_seconds <= backoff_max_seconds:
             raise ValueError("claim_idle_seconds must exceed backoff_max_seconds")
@@ -119,6 +122,7 @@ class Consumer(BackgroundLoop):
         self.stream = stream
         self.group = group
         self._handler = handler
+        self._types = types
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._batch_size = batch_size
         self._block_ms = int(block_seconds * 1000)
@@ -133,7 +137,7 @@ class Consumer(BackgroundLoop):
         self._retry_from = "-"
         self._outcomes = {
             outcome: metrics.EVENTS_HANDLED.labels(stream, group, outcome)
-            for outcome in ("handled", "duplicate", "failed")
+            for outcome in ("handled", "duplicate", "failed", "skipped")
         }
 
     async def _run(self) -> None:
@@ -242,6 +246,10 @@ class Consumer(BackgroundLoop):
             event_id = uuid.UUID(event.id)
         except (DecodeError, ValueError) as exc:
             await self._bury(entry_id, envelope, f"not a daira.events.v1.Event: {exc}", attempt)
+            return
+        if self._types is not None and event.type not in self._types:
+            self._outcomes["skipped"].inc()
+            await self._redis.xack(self.stream, self.group, entry_id)
             return
         try:
             outcome = await self._handle(event_id, event)

@@ -35,6 +35,9 @@ class Subscription:
     # "<service>.<purpose>", e.g. "social.notifications".
     group: str
     handler: Handler
+    # The event types the handler acts on (None: every type of the family); the consumer
+    # acknowledges the others without a transaction. The handler ignores them too.
+    types: frozenset[str] | None = None
 
 
 class UnexpectedPayload(ValueError):
@@ -68,7 +71,7 @@ def on_user_deleted(group: str, handle: DeletionHandler) -> Subscription:
         deleted = payload(event, users_events_pb2.UserDeleted)
         await handle(conn, parse_id("user_id", deleted.user_id), deleted)
 
-    return Subscription(USERS_ACCOUNTS, group, on_account)
+    return Subscription(USERS_ACCOUNTS, group, on_account, frozenset({"users.user.deleted"}))
 
 
 class Events:
@@ -97,6 +100,7 @@ class Events:
                 stream_name(prefix, subscription.family),
                 subscription.group,
                 subscription.handler,
+                types=subscription.types,
                 block_seconds=settings.events_block_seconds,
                 max_attempts=settings.events_max_attempts,
                 backoff_seconds=settings.events_backoff_seconds,

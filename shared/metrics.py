@@ -50,7 +50,7 @@ CONSUMER_PENDING = Gauge(
 )
 EVENTS_HANDLED = Counter(
     "daira_events_handled_total",
-    "Deliveries by outcome (handled, duplicate, failed)",
+    "Deliveries by outcome (handled, duplicate, failed, skipped: a type its handler ignores)",
     ["stream", "group", "outcome"],
 )
 DEAD_LETTERS = Counter(

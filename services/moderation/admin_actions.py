@@ -134,6 +134,6 @@ async def on_transfer(conn: AsyncConnection, event: events_pb2.Event) -> None:
 
 SUBSCRIPTIONS = [
     Subscription(USERS_ACCOUNTS, GROUP, on_account),
-    Subscription(CONTENT_POSTS, GROUP, on_post),
-    Subscription(PAYMENTS_TRANSFERS, GROUP, on_transfer),
+    Subscription(CONTENT_POSTS, GROUP, on_post, frozenset({"content.post.removed"})),
+    Subscription(PAYMENTS_TRANSFERS, GROUP, on_transfer, frozenset({"payments.tip.refunded"})),
 ]

@@ -50,5 +50,5 @@ async def on_post(conn: AsyncConnection, event: events_pb2.Event) -> None:
 
 SUBSCRIPTIONS = [
     Subscription(CONTENT_COMMENTS, GROUP, on_comment),
-    Subscription(CONTENT_POSTS, GROUP, on_post),
+    Subscription(CONTENT_POSTS, GROUP, on_post, frozenset({"content.post.created"})),
 ]

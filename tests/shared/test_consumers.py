@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from google.protobuf import wrappers_pb2
 from redis.asyncio import Redis
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -71,6 +72,28 @@ async def test_a_redelivered_event_has_its_effect_once(
 
     await eventually(all_acknowledged)
     assert [v for _, _, v in await effects(db)] == [1, 2]
+
+
+async def test_an_event_of_a_type_the_handler_ignores_is_acknowledged_unrecorded(
+    db: Database, redis: Redis, stream: str, running: list
+) -> None:
+    await publish(redis, stream, 1)  # test.aggregate.bumped: not among the types
+    wanted = envelope(
+        "test.aggregate.wanted", "agg", wrappers_pb2.Int64Value(value=2), request_id="r"
+    )
+    await redis.xadd(stream, {"event": wanted.SerializeToString()})
+    types = frozenset({"test.aggregate.wanted"})
+    start(running, consumer(db, redis, stream, types=types))
+    await eventually(effect_count(db, 1))
+
+    async def all_acknowledged() -> bool:
+        return (await redis.xpending(stream, "effects"))["pending"] == 0
+
+    await eventually(all_acknowledged)
+    assert [v for _, _, v in await effects(db)] == [2]
+    async with db.connection() as conn:
+        recorded = await conn.scalar(text("SELECT count(*) FROM processed_events"))
+    assert recorded == 1
 
 
 class Flaky:
