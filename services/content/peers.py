@@ -36,6 +36,12 @@ log = get_logger("daira.content.peers")
 T = TypeVar("T")
 K = TypeVar("K", uuid.UUID, str)
 
+# The kinds of reaction social counts, as its answers name them ("LIKE").
+REACTION_KINDS = [
+    name.removeprefix("REACTION_KIND_")
+    for name, number in social_pb2.ReactionKind.items()
+    if number != social_pb2.REACTION_KIND_UNSPECIFIED
+]
 # Social's batch limit (GetRelationships, GetReactionCounts).
 SOCIAL_BATCH = 100
 # Where social's answers are remembered: engagement figures, as the design's tiers go
@@ -218,6 +224,17 @@ class Peers:
             else pb.ReactionCounts.FromString(answer)
             for post_id, answer in answers.items()
         }
+
+    async def remember_no_reactions(self, post_id: str) -> None:
+        """Remember, as if social had answered, that a post just created has no reactions
+        (nobody could have reacted yet): its creation and first reads need not ask."""
+        if self._remember_seconds > 0:
+            counts = pb.ReactionCounts(counts=dict.fromkeys(REACTION_KINDS, 0), available=True)
+            await self._cache.set_many(
+                ANSWERS_TIER,
+                {f"reactions:{post_id}": counts.SerializeToString()},
+                ttl_seconds=self._remember_seconds,
+            )
 
     async def _answers(
         self,

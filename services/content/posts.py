@@ -93,6 +93,7 @@ class Posts:
         if pending:
             await self._media.store(post_id, pending, publish=True)
             return await self.get(principal, str(post_id), None)
+        await self._deps.peers.remember_no_reactions(str(post_id))
         return await self._one(principal, convert.post(rows[0]), None)
 
     async def _replay(

@@ -182,6 +182,19 @@ async def test_remembered_authors_spare_users_the_next_feed_read(remembering, al
     assert metrics.DOWNSTREAM_CALLS.labels("users", "BatchGetUsers", "OK")._value.get() == asked
 
 
+async def test_a_new_posts_counts_are_socials_answer_without_asking_it(remembering, alice):
+    content, social = remembering
+    asked = calls_to_social("GetReactionCounts")
+
+    created = await create_post(content, alice)
+
+    assert calls_to_social("GetReactionCounts") == asked
+    request = pb.GetReactionCountsRequest(targets=[post_target(created.id)])
+    (social_says,) = (await social.GetReactionCounts(request, metadata=alice.auth)).counts
+    assert created.reactions.available is True
+    assert dict(created.reactions.counts) == dict(social_says.counts)
+
+
 async def test_a_new_reaction_shows_once_the_remembered_count_expires(remembering, alice, bob):
     content, social = remembering
     post = await create_post(content, alice)
