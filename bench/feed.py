@@ -2,7 +2,7 @@
 read), the mixed run of a social network's traffic, and the fan-out delay.
 
 Calls made as many users carry tokens minted with the services' secret, as users'
-sessions would; the bench user's feed is the warm case (scenarios.py).
+sessions would; the bench user's feed is the warm case (scenarios/content.py).
 
 The mixed run is the classic microservice social-network mix: 60% home-feed reads, 30%
 user-timeline reads, 10% new posts, by a pool of users whose feeds exist after their
