@@ -341,6 +341,15 @@ async def payments_of(service: Service, who: Any) -> list[tuple[Any, ...]]:
     )
 
 
+async def assert_refused_and_nothing_stored(
+    service: Service, who: Any, failure: Any, provider_reason: str
+) -> None:
+    """A provider's refusal: FAILED_PRECONDITION carrying its reason, and no payment kept."""
+    assert failure.code == grpc.StatusCode.FAILED_PRECONDITION
+    assert "PROVIDER_REFUSED" in failure.reasons and provider_reason in failure.message
+    assert await payments_of(service, who) == []
+
+
 async def a_withdrawal_is_refused_and_moves_nothing(
     service: Service,
     sandbox: Sandbox,

@@ -20,6 +20,7 @@ from .conftest import (
     Script,
     Service,
     a_withdrawal_is_refused_and_moves_nothing,
+    assert_refused_and_nothing_stored,
     deposit_request,
     event_request,
     payments_of,
@@ -146,9 +147,7 @@ async def test_fawry_refusing_is_failed_precondition_with_its_reason(
 ) -> None:
     fake.scripts[FAWRY_CHARGE] = script
     failure = await rejected(fawry_deposit(service, alice, 12_500))
-    assert failure.code == grpc.StatusCode.FAILED_PRECONDITION
-    assert "PROVIDER_REFUSED" in failure.reasons and "Merchant code is invalid" in failure.message
-    assert await payments_of(service, alice) == []
+    await assert_refused_and_nothing_stored(service, alice, failure, "Merchant code is invalid")
 
 
 async def test_fawry_takes_egp_only_and_pays_nothing_out(

@@ -20,6 +20,7 @@ from .conftest import (
     PAYPAL_WEBHOOK,
     Script,
     Service,
+    assert_refused_and_nothing_stored,
     deposit_request,
     event_request,
     payments_of,
@@ -221,12 +222,9 @@ async def test_paypal_refusing_is_failed_precondition_with_its_reason(
         },
     )
     failure = await rejected(paypal_deposit(service, alice, 500))
-    assert failure.code == grpc.StatusCode.FAILED_PRECONDITION
-    assert (
-        "PROVIDER_REFUSED" in failure.reasons
-        and "Currency code is not supported" in failure.message
+    await assert_refused_and_nothing_stored(
+        service, alice, failure, "Currency code is not supported"
     )
-    assert await payments_of(service, alice) == []
 
 
 async def test_a_paypal_withdrawal_is_a_payout_posted_by_its_event(

@@ -19,6 +19,7 @@ from .conftest import (
     Script,
     Service,
     a_withdrawal_is_refused_and_moves_nothing,
+    assert_refused_and_nothing_stored,
     deposit_request,
     event_request,
     payments_of,
@@ -159,9 +160,7 @@ async def test_stripe_refusing_is_failed_precondition_with_its_reason(
         400, {"error": {"type": "invalid_request_error", "message": "Amount must be at least"}}
     )
     failure = await rejected(stripe_deposit(service, alice, 1))
-    assert failure.code == grpc.StatusCode.FAILED_PRECONDITION
-    assert "PROVIDER_REFUSED" in failure.reasons and "Amount must be at least" in failure.message
-    assert await payments_of(service, alice) == []
+    await assert_refused_and_nothing_stored(service, alice, failure, "Amount must be at least")
 
 
 async def test_a_withdrawal_through_stripe_is_refused_and_moves_nothing(
