@@ -29,18 +29,34 @@ CELEBRITIES = "content:celebrities"
 # Longest a rebuild may take before fan-out stops adding to the timeline it builds.
 BUILDING_SECONDS = 60
 
-# KEYS[1] the timeline, KEYS[2] its building marker; ARGV: cap, then (score, post id)
-# pairs. Adds only to a timeline that is built or being built.
-_ADD = """
+# Scripts given KEYS[1] a timeline and KEYS[2] its building marker act only on one that is
+# built or being built.
+_ONLY_BUILT_OR_BUILDING = """
 if redis.call('ZSCORE', KEYS[1], 'built') == false and redis.call('EXISTS', KEYS[2]) == 0 then
   return 0
 end
+"""
+
+# ARGV: cap, then (score, post id) pairs.
+_ADD = (
+    _ONLY_BUILT_OR_BUILDING
+    + """
 for i = 2, #ARGV, 2 do
   redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1])
 end
 redis.call('ZREMRANGEBYRANK', KEYS[1], 1, -(tonumber(ARGV[1]) + 1))
 return 1
 """
+)
+
+# KEYS[3] the feed's celebrity set; ARGV[1] the celebrity.
+_FOLLOW_CELEBRITY = (
+    _ONLY_BUILT_OR_BUILDING
+    + """
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
+"""
+)
 
 # KEYS[1] the feed, KEYS[2] its celebrity set; ARGV: highest score, count, idle seconds,
 # recent_key's prefix.
@@ -116,6 +132,7 @@ class FeedStore:
         self._size = size
         self._idle = idle_seconds
         self._add = redis.register_script(_ADD)
+        self._follow_celebrity = redis.register_script(_FOLLOW_CELEBRITY)
         self._page = redis.register_script(_PAGE)
 
     async def add(self, users: Iterable[uuid.UUID | str], entries: Sequence[Entry]) -> None:
@@ -211,13 +228,9 @@ class FeedStore:
         from now on."""
         async with self._redis.pipeline(transaction=False) as pipe:
             for user in users:
-                pipe.zscore(feed_key(user), BUILT)
-                pipe.exists(building_key(feed_key(user)))
-            answers = await pipe.execute()
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for user, marker, building in zip(users, answers[::2], answers[1::2], strict=True):
-                if marker is not None or building:
-                    pipe.sadd(celebrities_key(user), celebrity)
+                timeline = feed_key(user)
+                keys = [timeline, building_key(timeline), celebrities_key(user)]
+                await self._follow_celebrity(keys=keys, args=[celebrity], client=pipe)
             await pipe.execute()
 
     async def unfollow_celebrity(self, user: uuid.UUID | str, celebrity: str) -> None:

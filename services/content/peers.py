@@ -42,8 +42,9 @@ REACTION_KINDS = [
     for name, number in social_pb2.ReactionKind.items()
     if number != social_pb2.REACTION_KIND_UNSPECIFIED
 ]
-# Social's batch limit (GetRelationships, GetReactionCounts).
-SOCIAL_BATCH = 100
+# The limit per call of social's batch RPCs (GetRelationships, GetReactionCounts,
+# GetUserStats) and list pages, and of users' BatchGetUsers.
+BATCH = 100
 # Where social's answers are remembered: engagement figures, as the design's tiers go
 # (each entry written with the short remember_seconds, not the tier's day).
 ANSWERS_TIER = Tier.ANALYTICS
@@ -144,7 +145,7 @@ class Peers:
 
     async def following(self, user: uuid.UUID) -> list[uuid.UUID]:
         """Everyone `user` follows, newest first. Raises Unavailable if social cannot say."""
-        request = social_pb2.ListFollowingRequest(user_id=str(user), page_size=SOCIAL_BATCH)
+        request = social_pb2.ListFollowingRequest(user_id=str(user), page_size=BATCH)
         found: list[uuid.UUID] = []
         while True:
             reply = await self._social.call(
@@ -157,7 +158,7 @@ class Peers:
 
     async def followers(self, user: uuid.UUID | str) -> AsyncIterator[list[str]]:
         """`user`'s followers, a page at a time. Raises Unavailable if social cannot say."""
-        request = social_pb2.ListFollowersRequest(user_id=str(user), page_size=SOCIAL_BATCH)
+        request = social_pb2.ListFollowersRequest(user_id=str(user), page_size=BATCH)
         while True:
             reply = await self._social.call(
                 self._social_stub.ListFollowers, request, idempotent=True
@@ -207,13 +208,10 @@ class Peers:
                 social_pb2.GetReactionCountsRequest(targets=targets),
                 idempotent=True,
             )
-            return {
-                c.target.id: pb.ReactionCounts(counts=c.counts, available=True).SerializeToString()
-                for c in reply.counts
-            }
+            return {c.target.id: _counts_answer(c.counts) for c in reply.counts}
 
         answers = await self._answers(
-            {post_id: f"reactions:{post_id}" for post_id in post_ids},
+            {post_id: _reactions_key(post_id) for post_id in post_ids},
             ask,
             "reaction counts",
             "social",
@@ -229,10 +227,9 @@ class Peers:
         """Remember, as if social had answered, that a post just created has no reactions
         (nobody could have reacted yet): its creation and first reads need not ask."""
         if self._remember_seconds > 0:
-            counts = pb.ReactionCounts(counts=dict.fromkeys(REACTION_KINDS, 0), available=True)
             await self._cache.set_many(
                 ANSWERS_TIER,
-                {f"reactions:{post_id}": counts.SerializeToString()},
+                {_reactions_key(post_id): _counts_answer(dict.fromkeys(REACTION_KINDS, 0))},
                 ttl_seconds=self._remember_seconds,
             )
 
@@ -244,7 +241,7 @@ class Peers:
         peer: str,
     ) -> dict[K, bytes | None]:
         """The peer's answer for each of `keys`, remembered or asked for (one call per
-        SOCIAL_BATCH, which is users' limit too); None for all it was asked and could not
+        BATCH); None for all it was asked and could not
         answer."""
         remembered: dict[str, bytes] = {}
         if self._remember_seconds > 0:
@@ -277,6 +274,15 @@ class Link(NamedTuple):
     muted: bool  # the viewer mutes the author
 
 
+def _reactions_key(post_id: str) -> str:
+    return f"reactions:{post_id}"
+
+
+def _counts_answer(counts: Mapping[str, int]) -> bytes:
+    """Social's reaction counts of one post, as they are remembered."""
+    return pb.ReactionCounts(counts=counts, available=True).SerializeToString()
+
+
 def _link(answer: bytes | None) -> Link:
     if answer is None:
         return Link(Relation.UNKNOWN, muted=False)
@@ -293,5 +299,5 @@ def _relation(relationship: social_pb2.Relationship) -> Relation:
 
 
 def _batches(items: Sequence[T]) -> list[Sequence[T]]:
-    """`items` in runs of at most SOCIAL_BATCH, social's limit per call."""
-    return [items[i : i + SOCIAL_BATCH] for i in range(0, len(items), SOCIAL_BATCH)]
+    """`items` in runs of at most BATCH, the peers' limit per call."""
+    return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
