@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from google.protobuf import timestamp_pb2
 
 from shared.errors import InvalidArgument
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
+    """`value` (naive means UTC) as a Timestamp, in whole microseconds.
+
+    Plain integer arithmetic: Timestamp.FromDatetime is pure Python and costs about three
+    times as much, which a page of 20 posts with three times each pays 60 times."""
+    since = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)) - EPOCH
+    return timestamp_pb2.Timestamp(
+        seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1000
+    )
 
 
 def etag(version: int) -> str:

@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from google.protobuf import duration_pb2, field_mask_pb2, timestamp_pb2
+from google.protobuf import duration_pb2, field_mask_pb2
 
 from daira.content.v1 import content_pb2 as pb
 from services.content.repository import Record
 from shared.errors import InvalidArgument
+from shared.messages import etag, timestamp
 
 VISIBILITIES = {
     "public": pb.VISIBILITY_PUBLIC,
@@ -31,26 +32,6 @@ VIDEO_STATES = {
     "failed": pb.VIDEO_STATE_FAILED,
 }
 POST_FIELDS = frozenset(f.name for f in pb.Post.DESCRIPTOR.fields)
-
-
-def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
-def etag(version: int) -> str:
-    return f'W/"{version}"'
-
-
-def version_from_etag(value: str) -> int | None:
-    """The post version an etag names; None for an empty etag (an unconditional write)."""
-    if not value:
-        return None
-    digits = value.removeprefix("W/").strip('"')
-    if not digits.isdigit():
-        raise InvalidArgument("post.etag", "is not an etag this service issued")
-    return int(digits)
 
 
 def media(item: Mapping[Any, Any], post_id: str) -> pb.PostMedia:

@@ -1,7 +1,8 @@
 """Lists of posts: an author's timeline, trending, and a hashtag's posts; keyset pages.
 
-Each list is one indexed query returning whole rows (media included), so no list
-reads posts one by one.
+Each list is one indexed query for its page's post ids and positions; the posts
+themselves come through the posts cache (`Posts.ordered`: one MGET, one query for those
+not cached), as GetPost's do, so a hot list's page is not rebuilt from rows each time.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import uuid
 from datetime import timedelta
 
 from daira.content.v1 import content_pb2 as pb
-from services.content import convert, paging, parsing, repository
+from services.content import paging, parsing, repository
 from services.content.deps import Deps, is_self, now, privileged, visibilities
 from services.content.peers import Relation
 from services.content.posts import Posts
@@ -49,9 +50,9 @@ class Feeds:
             author_id, shown, privileged(principal), after, limit + 1
         )
         async with self._deps.db.connection() as conn:
-            rows = await repository.list_posts(conn, statement)
+            rows = await repository.list_positions(conn, statement)
         rows, next_token = paging.page(rows, limit, paging.by_time, query)
-        return await self._posts.decorate([convert.post(r) for r in rows], None), next_token
+        return await self._posts.decorate(await self._listed(rows), None), next_token
 
     async def trending(
         self, principal: Principal, window: int, size: int, token: str
@@ -64,10 +65,9 @@ class Feeds:
         after = paging.position(token, query, scored=True)
         statement = repository.trending_statement(now() - span, after, limit + 1)
         async with self._deps.db.connection() as conn:
-            rows = await repository.list_posts(conn, statement)
+            rows = await repository.list_positions(conn, statement)
         rows, next_token = paging.page(rows, limit, paging.by_score, query)
-        posts = await self._posts.present(principal, [convert.post(r) for r in rows], None)
-        return posts, next_token
+        return await self._posts.present(principal, await self._listed(rows), None), next_token
 
     async def hashtag(
         self, principal: Principal, tag: str, size: int, token: str
@@ -80,7 +80,10 @@ class Feeds:
         after = paging.position(token, query)
         statement = repository.hashtag_statement(normalized, after, limit + 1)
         async with self._deps.db.connection() as conn:
-            rows = await repository.list_posts(conn, statement)
+            rows = await repository.list_positions(conn, statement)
         rows, next_token = paging.page(rows, limit, paging.by_time, query)
-        posts = await self._posts.present(principal, [convert.post(r) for r in rows], None)
-        return posts, next_token
+        return await self._posts.present(principal, await self._listed(rows), None), next_token
+
+    async def _listed(self, rows: list[repository.Record]) -> list[pb.Post]:
+        """The posts of a page's rows, in its order."""
+        return await self._posts.ordered([str(row.id) for row in rows])

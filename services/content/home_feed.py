@@ -95,8 +95,7 @@ class HomeFeed:
     ) -> tuple[list[pb.Post], list[pb.Author]]:
         """The entries' posts the reader may see now, and who wrote the posts found: users
         is asked at the same time as social, for the authors of posts social may hide."""
-        found = await self._posts.load([post_id for _, post_id in entries])
-        ordered = [found[post_id] for _, post_id in entries if post_id in found]
+        ordered = await self._posts.ordered([post_id for _, post_id in entries])
 
         def followed(post: pb.Post, link: Link) -> bool:
             if post.author_id == str(me):

@@ -31,6 +31,7 @@ from services.content.peers import Link, Relation
 from shared.auth import Principal
 from shared.errors import Aborted, AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from shared.ids import canonical_id, new_id, parse_id
+from shared.messages import version_from_etag
 
 MAX_BATCH = 100
 UPDATABLE = frozenset({"text", "visibility"})
@@ -152,6 +153,11 @@ class Posts:
             found.update(loaded)
         return found
 
+    async def ordered(self, post_ids: Sequence[str]) -> list[pb.Post]:
+        """The live posts of `post_ids` (canonical), in that order; the gone left out."""
+        found = await self.load(post_ids)
+        return [found[post_id] for post_id in post_ids if post_id in found]
+
     async def present(
         self,
         principal: Principal,
@@ -216,8 +222,7 @@ class Posts:
         if len(ids) > MAX_BATCH:
             raise InvalidArgument("ids", f"at most {MAX_BATCH} ids per call")
         wanted = list(dict.fromkeys(canonical_id(f"ids[{i}]", v) for i, v in enumerate(ids)))
-        found = await self.load(wanted)
-        shown = await self.present(principal, [found[i] for i in wanted if i in found], fields)
+        shown = await self.present(principal, await self.ordered(wanted), fields)
         seen = {post.id for post in shown}
         return shown, [i for i in wanted if i not in seen]
 
@@ -238,7 +243,7 @@ class Posts:
             values["hashtags"] = parsing.hashtags(changes.text)
             mentions = await self._mentions(changes.text)
             values["mentions"] = [{"user_id": str(u), "username": n} for u, n in mentions]
-        expected = convert.version_from_etag(changes.etag)
+        expected = version_from_etag("post.etag", changes.etag)
         moment = now()
         async with self._deps.db.transaction() as conn:
             row = await repository.lock_post(conn, post_id)

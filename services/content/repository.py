@@ -396,8 +396,9 @@ async def add_comments(
 def user_posts_statement(
     author_id: uuid.UUID, visibilities: Sequence[str], moderated_too: bool, after: After, limit: int
 ) -> Select[Any]:
-    """An author's timeline, newest first, on posts_author_timeline."""
-    statement = select(*POST_COLUMNS).where(
+    """An author's timeline, newest first, on posts_author_timeline: each post's id and
+    position (the posts themselves are read through the posts cache)."""
+    statement = select(posts.c.id, posts.c.created_at).where(
         posts.c.author_id == author_id, LIVE_POST, posts.c.visibility.in_(visibilities)
     )
     if not moderated_too:
@@ -414,8 +415,11 @@ LISTED = and_(LIVE_POST, posts.c.visibility == "public", posts.c.moderation_stat
 
 
 def trending_statement(since: datetime, after: After, limit: int) -> Select[Any]:
-    """Public posts of the window by score, on the partial index posts_trending."""
-    statement = select(*POST_COLUMNS).where(LISTED, posts.c.created_at >= since)
+    """Public posts of the window by score, on the partial index posts_trending: ids and
+    scores."""
+    statement = select(posts.c.id, posts.c.trending_score).where(
+        LISTED, posts.c.created_at >= since
+    )
     if after is not None:
         types = (Float(), UUID(as_uuid=True))
         statement = statement.where(
@@ -425,9 +429,9 @@ def trending_statement(since: datetime, after: After, limit: int) -> Select[Any]
 
 
 def hashtag_statement(tag: str, after: After, limit: int) -> Select[Any]:
-    """A tag's public posts, newest first, walking post_hashtags_by_tag."""
+    """A tag's public posts, newest first, walking post_hashtags_by_tag: ids and positions."""
     statement = (
-        select(*POST_COLUMNS)
+        select(post_hashtags.c.post_id.label("id"), post_hashtags.c.created_at)
         .select_from(post_hashtags.join(posts, posts.c.id == post_hashtags.c.post_id))
         .where(post_hashtags.c.tag == tag, LISTED)
     )
@@ -439,5 +443,6 @@ def hashtag_statement(tag: str, after: After, limit: int) -> Select[Any]:
     return statement.order_by(*order).limit(limit)
 
 
-async def list_posts(conn: AsyncConnection, statement: Select[Any]) -> list[Record]:
+async def list_positions(conn: AsyncConnection, statement: Select[Any]) -> list[Record]:
+    """The rows of a list statement: each post's id and where it stands in the list."""
     return list((await conn.execute(statement)).all())
