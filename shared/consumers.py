@@ -6,6 +6,10 @@ the event's id into `processed_events` for the group; if the id is already there
 was handled before, and it is only acknowledged. The entry is acknowledged (XACK) after
 the commit, so a crash in between re-delivers an event whose effect is already committed,
 and the re-delivery is skipped. Handlers must keep every effect in that transaction.
+A `repeatable` handler, whose effects are outside the database and harmless to repeat
+(the home feeds in Redis), instead runs on a connection of its own with no transaction and
+nothing recorded: a row in processed_events could not make its effect happen once anyway,
+and writing one cost each event three round trips and a commit.
 
 Failures: a failed entry stays pending and is delivered again once it has been idle for
 `backoff_seconds * 2 ** (deliveries - 1)` (capped at `backoff_max_seconds`), counting
@@ -97,6 +101,7 @@ class Consumer(BackgroundLoop):
         handler: Handler,
         *,
         types: frozenset[str] | None = None,
+        repeatable: bool = False,
         name: str | None = None,
         batch_size: int = 50,
         block_seconds: float = 0.2,
@@ -113,7 +118,8 @@ class Consumer(BackgroundLoop):
         Redis client's socket timeout (0.5 s in the runtime). `retention_seconds`: how
         long handled ids are kept, so how old a duplicate can be and still be skipped.
         `types`: the event types the handler acts on (None: all); the others are
-        acknowledged without a transaction, since they have no effect to record."""
+        acknowledged without a transaction, since they have no effect to record.
+        `repeatable`: the handler's effects may happen again on a re-delivery (see above)."""
         super().__init__(stop_seconds)
         if claim_idle_seconds <= backoff_max_seconds:
             raise ValueError("claim_idle_seconds must exceed backoff_max_seconds")
@@ -123,6 +129,7 @@ class Consumer(BackgroundLoop):
         self.group = group
         self._handler = handler
         self._types = types
+        self._repeatable = repeatable
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._batch_size = batch_size
         self._block_ms = int(block_seconds * 1000)
@@ -282,6 +289,10 @@ class Consumer(BackgroundLoop):
         await self._redis.xack(self.stream, self.group, entry_id)
 
     async def _handle(self, event_id: uuid.UUID, event: events_pb2.Event) -> str:
+        if self._repeatable:
+            async with self._db.connection() as conn:
+                await self._handler(conn, event)
+            return "handled"
         async with self._db.transaction() as conn:
             first = await conn.scalar(
                 insert(processed_events)

@@ -38,6 +38,9 @@ class Subscription:
     # The event types the handler acts on (None: every type of the family); the consumer
     # acknowledges the others without a transaction. The handler ignores them too.
     types: frozenset[str] | None = None
+    # The handler's effects are outside the database and harmless to repeat: it runs with
+    # no transaction and no processed_events row (shared.consumers).
+    repeatable: bool = False
 
 
 class UnexpectedPayload(ValueError):
@@ -101,6 +104,7 @@ class Events:
                 subscription.group,
                 subscription.handler,
                 types=subscription.types,
+                repeatable=subscription.repeatable,
                 block_seconds=settings.events_block_seconds,
                 max_attempts=settings.events_max_attempts,
                 backoff_seconds=settings.events_backoff_seconds,

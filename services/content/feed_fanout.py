@@ -2,10 +2,11 @@
 one leaves them, a new follow brings the followee's recent posts in, an ended one takes
 them out.
 
-The handlers run in the consumer's transaction but change only Redis, so each change is
-made to be repeatable (adding or removing the same entries again changes nothing) and to
-hold whatever order the events come in: reads filter by the current relationship, so a
-late clean-up only costs a page a filtered entry. Posts of celebrities are never fanned
+The handlers change only Redis, so they run without a transaction (`repeatable`): each
+change is made to be repeatable (adding or removing the same entries again changes
+nothing) and to hold whatever order the events come in: reads filter by the current
+relationship and drop posts that are gone, so a late clean-up or a re-delivered addition
+only costs a page a filtered entry. Posts of celebrities are never fanned
 out; when an author is first seen over the threshold, their followers' feeds are told to
 merge them in at read time instead.
 """
@@ -38,8 +39,8 @@ class FeedFanout:
 
     def subscriptions(self) -> list[Subscription]:
         return [
-            Subscription(CONTENT_POSTS, GROUP, self.on_post),
-            Subscription(SOCIAL_FOLLOWS, GROUP, self.on_follow),
+            Subscription(CONTENT_POSTS, GROUP, self.on_post, repeatable=True),
+            Subscription(SOCIAL_FOLLOWS, GROUP, self.on_follow, repeatable=True),
         ]
 
     async def on_post(self, conn: AsyncConnection, event: events_pb2.Event) -> None:

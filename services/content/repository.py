@@ -17,6 +17,7 @@ from sqlalchemy import (
     Float,
     Row,
     Select,
+    Text,
     and_,
     any_,
     bindparam,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     tuple_,
     update,
 )
@@ -136,12 +138,14 @@ async def insert_post(
     request_digest: str,
     published: bool,
     now: datetime,
-) -> bool:
-    """The post with its hashtags and mentions; False if its request id was already used.
+) -> Record | None:
+    """The post with its hashtags and mentions, in one statement (one round trip); the
+    post's row as BATCH_GET_POSTS reads it (no media yet), or None if its request id was
+    already used.
 
     Unpublished (`published` False) it is not shown until `publish_post`.
     """
-    statement = (
+    new_post = (
         insert(posts)
         .values(
             id=post_id,
@@ -166,13 +170,40 @@ async def insert_post(
             index_elements=[posts.c.author_id, posts.c.request_id],
             index_where=posts.c.request_id.is_not(None),
         )
-        .returning(posts.c.id)
+        .returning(*POST_ROW_COLUMNS)
+        .cte("new_post")
     )
-    if (await conn.execute(statement)).one_or_none() is None:
-        return False
-    await replace_tags(conn, post_id, tags, now, created_at=now)
-    await replace_mentions(conn, post_id, [user_id for user_id, _ in mentions])
-    return True
+    # Each runs only for a post just inserted: they join new_post, empty otherwise.
+    tag = func.unnest(literal(list(tags), ARRAY(Text))).table_valued("tag").render_derived()
+    known_tags = (
+        insert(hashtags)
+        .from_select(
+            ["tag", "created_at"],
+            select(tag.c.tag, literal(now)).select_from(new_post.join(tag, true())),
+        )
+        .on_conflict_do_nothing(index_elements=[hashtags.c.tag])
+        .cte("known_tags")
+    )
+    tagged = insert(post_hashtags).from_select(
+        ["post_id", "tag", "created_at"],
+        select(new_post.c.id, tag.c.tag, new_post.c.created_at).select_from(
+            new_post.join(tag, true())
+        ),
+    )
+    unique = list(dict.fromkeys(user_id for user_id, _ in mentions))
+    user = (
+        func.unnest(literal(unique, ARRAY(UUID(as_uuid=True))))
+        .table_valued("user_id")
+        .render_derived()
+    )
+    mentioned_rows = insert(post_mentions).from_select(
+        ["post_id", "user_id"],
+        select(new_post.c.id, user.c.user_id).select_from(new_post.join(user, true())),
+    )
+    statement = select(*new_post.c, literal_column("'[]'::jsonb").label("media")).add_cte(
+        known_tags, tagged.cte("tagged"), mentioned_rows.cte("mentioned")
+    )
+    return (await conn.execute(statement)).one_or_none()
 
 
 async def replace_tags(

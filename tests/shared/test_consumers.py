@@ -96,6 +96,24 @@ async def test_an_event_of_a_type_the_handler_ignores_is_acknowledged_unrecorded
     assert recorded == 1
 
 
+async def test_a_repeatable_handler_runs_on_every_delivery_and_records_nothing(
+    db: Database, redis: Redis, stream: str, running: list
+) -> None:
+    event = await publish(redis, stream, 1)
+    await redis.xadd(stream, {"event": event.SerializeToString()})
+    start(running, consumer(db, redis, stream, repeatable=True))
+    await eventually(effect_count(db, 2))
+
+    async def all_acknowledged() -> bool:
+        return (await redis.xpending(stream, "effects"))["pending"] == 0
+
+    await eventually(all_acknowledged)
+    assert [v for _, _, v in await effects(db)] == [1, 1]
+    async with db.connection() as conn:
+        recorded = await conn.scalar(text("SELECT count(*) FROM processed_events"))
+    assert recorded == 0
+
+
 class Flaky:
     """A handler that fails on value 13 until it is fixed."""
 
