@@ -1,4 +1,5 @@
-"""Redis cache-aside in named tiers, with batch reads, single-flight loads and hit/miss counts.
+"""Redis cache-aside in named tiers, with batch reads, single-flight loads (of one key or a
+batch) and hit/miss counts.
 
 Values are protobuf bytes. Redis being down makes the service slower, never wrong
 and never failing: reads fall through to the loader, and invalidations that could
@@ -25,6 +26,15 @@ log = get_logger("daira.cache")
 
 # After a Redis failure, skip Redis for this long rather than wait on it per request.
 BACKOFF_SECONDS = 1.0
+
+# Every KEYS[i] set to ARGV[i + 1], to live ARGV[1] seconds: a batch written as one
+# command. A pipeline of SETs costs the client about six times as much CPU (measured with
+# 40 keys: 1.9 ms against 0.33 ms), since redis-py builds and packs each command apart.
+_SET_ALL = """
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, ARGV[i + 1], 'EX', ARGV[1])
+end
+"""
 
 
 class Tier(enum.Enum):
@@ -55,6 +65,8 @@ TTL_SECONDS = {
 
 
 Loader = Callable[[], Awaitable[bytes | None]]
+# Given the keys missing from the cache, the values of those it can answer.
+BatchLoader = Callable[[list[str]], Awaitable[Mapping[str, bytes]]]
 
 
 class Cache:
@@ -74,6 +86,7 @@ class Cache:
         self._down_until = 0.0
         self._pending_deletes: set[str] = set()
         self._inflight: dict[str, asyncio.Future[bytes | None]] = {}
+        self._set_all = redis.register_script(_SET_ALL)
         self.stats: Counter[tuple[str, str]] = Counter()
         self._counters = {
             (tier, outcome): metrics.CACHE_REQUESTS.labels(tier.value, outcome)
@@ -144,10 +157,7 @@ class Cache:
                 [(key, value)] = full.items()
                 await self.redis.set(key, value, ex=ttl)
             else:
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    for key, value in full.items():
-                        pipe.set(key, value, ex=ttl)
-                    await pipe.execute()
+                await self._set_all(keys=list(full), args=[ttl, *full.values()])
         except (RedisError, OSError) as exc:
             self._failed(exc)
             return
@@ -189,6 +199,71 @@ class Cache:
             raise
         finally:
             del self._inflight[full]
+
+    async def get_many_or_load(
+        self,
+        tier: Tier,
+        keys: Iterable[str],
+        loader: BatchLoader,
+        *,
+        ttl_seconds: int | None = None,
+        near_seconds: float | None = None,
+    ) -> dict[str, bytes]:
+        """Cache-aside for a batch: the cached values, and the others from `loader` (given
+        the missing keys, answering those it can), written back. Single-flight per key: a
+        key that another call in this process is loading is awaited, not loaded again, so
+        entries written together and expiring together bring one load, not one per reader.
+        The loader's failure is raised to every caller that waited on it."""
+        wanted = list(dict.fromkeys(keys))
+        found = await self.get_many(tier, wanted, near_seconds=near_seconds)
+        missing = [key for key in wanted if key not in found]
+        if not missing:
+            return found
+        waiting = {key: self._inflight.get(self.key(tier, key)) for key in missing}
+        mine = [key for key, future in waiting.items() if future is None]
+        if mine:
+            found.update(await self._load_batch(tier, mine, loader, ttl_seconds))
+        for key, future in waiting.items():
+            if future is None:
+                continue
+            try:
+                value = await asyncio.shield(future)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not future.cancelled() or (task is not None and task.cancelling()):
+                    raise
+                # The call loading it was cancelled: load it here instead.
+                value = (await self._load_batch(tier, [key], loader, ttl_seconds)).get(key)
+            if value is not None:
+                found[key] = value
+        return found
+
+    async def _load_batch(
+        self, tier: Tier, keys: list[str], loader: BatchLoader, ttl_seconds: int | None
+    ) -> dict[str, bytes]:
+        """`keys` loaded and written back, each announced in flight while it loads."""
+        loop = asyncio.get_running_loop()
+        futures = {self.key(tier, key): loop.create_future() for key in keys}
+        self._inflight.update(futures)
+        try:
+            values = dict(await loader(keys))
+            await self.set_many(tier, values, ttl_seconds=ttl_seconds)
+        except BaseException as exc:
+            for future in futures.values():
+                if isinstance(exc, asyncio.CancelledError):
+                    future.cancel()
+                else:
+                    future.set_exception(exc)
+                    future.exception()  # retrieved: waiters, if any, see it through shield
+            raise
+        else:
+            for key in keys:
+                futures[self.key(tier, key)].set_result(values.get(key))
+            return values
+        finally:
+            for full, future in futures.items():
+                if self._inflight.get(full) is future:
+                    del self._inflight[full]
 
     async def _usable(self) -> bool:
         if time.monotonic() < self._down_until:

@@ -241,32 +241,32 @@ class Peers:
         peer: str,
     ) -> dict[K, bytes | None]:
         """The peer's answer for each of `keys`, remembered or asked for (one call per
-        BATCH); None for all it was asked and could not
-        answer."""
-        remembered: dict[str, bytes] = {}
-        if self._remember_seconds > 0:
-            remembered = await self._cache.get_many(
-                ANSWERS_TIER, keys.values(), near_seconds=self._remember_seconds
-            )
-        found: dict[K, bytes | None] = {
-            item: remembered[key] for item, key in keys.items() if key in remembered
-        }
-        missing = [item for item in keys if item not in found]
-        fresh: dict[K, bytes] = {}
+        BATCH; an answer another read is already asking for is awaited, not asked again);
+        None for all it was asked and could not answer."""
+        items = {key: item for item, key in keys.items()}
+
+        async def load(missing: list[str]) -> dict[str, bytes]:
+            fresh: dict[str, bytes] = {}
+            for chunk in _batches([items[key] for key in missing]):
+                fresh.update((keys[item], answer) for item, answer in (await ask(chunk)).items())
+            return fresh
+
+        remember = self._remember_seconds
         try:
-            for chunk in _batches(missing):
-                fresh.update(await ask(chunk))
+            if remember > 0:
+                answers = await self._cache.get_many_or_load(
+                    ANSWERS_TIER, keys.values(), load, ttl_seconds=remember, near_seconds=remember
+                )
+            else:
+                answers = await load(list(keys.values()))
         except DomainError as exc:
             log.warning(f"{what} unknown: {peer} did not answer", error=exc.message)
-            return {item: found.get(item) for item in keys}
-        if fresh and self._remember_seconds > 0:
-            await self._cache.set_many(
-                ANSWERS_TIER,
-                {keys[item]: answer for item, answer in fresh.items()},
-                ttl_seconds=self._remember_seconds,
-            )
-        found.update(fresh)
-        return {item: found.get(item) for item in keys}
+            answers = {}
+            if remember > 0:
+                answers = await self._cache.get_many(
+                    ANSWERS_TIER, keys.values(), near_seconds=remember
+                )
+        return {item: answers.get(key) for item, key in keys.items()}
 
 
 class Link(NamedTuple):

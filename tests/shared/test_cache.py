@@ -62,3 +62,83 @@ async def test_an_entry_written_with_its_own_ttl_expires_then(redis_url: str) ->
     assert 0 < await cache.redis.ttl(cache.key(Tier.GENERIC, "short")) <= 7
     assert await cache.redis.ttl(cache.key(Tier.GENERIC, "long")) > 7
     await cache.redis.aclose()
+
+
+class CountingLoader:
+    """A batch loader answering b"v:<key>" after a pause, recording the keys of each call."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.calls: list[list[str]] = []
+        self.fail = fail
+
+    async def __call__(self, keys: list[str]) -> dict[str, bytes]:
+        self.calls.append(keys)
+        await asyncio.sleep(0.05)
+        if self.fail:
+            raise RuntimeError("peer down")
+        return {key: f"v:{key}".encode() for key in keys}
+
+
+async def test_concurrent_batch_loads_of_the_same_keys_call_the_loader_once() -> None:
+    cache = down_cache()
+    loader = CountingLoader()
+
+    results = await asyncio.gather(
+        *(cache.get_many_or_load(Tier.GENERIC, ["a", "b"], loader) for _ in range(10))
+    )
+
+    assert results == [{"a": b"v:a", "b": b"v:b"}] * 10
+    assert loader.calls == [["a", "b"]]
+
+
+async def test_a_batch_load_asks_only_for_the_keys_no_other_call_is_loading() -> None:
+    cache = down_cache()
+    loader = CountingLoader()
+
+    first, second = await asyncio.gather(
+        cache.get_many_or_load(Tier.GENERIC, ["a", "b"], loader),
+        cache.get_many_or_load(Tier.GENERIC, ["b", "c"], loader),
+    )
+
+    assert first == {"a": b"v:a", "b": b"v:b"}
+    assert second == {"b": b"v:b", "c": b"v:c"}
+    assert loader.calls == [["a", "b"], ["c"]]
+
+
+async def test_a_failed_batch_load_fails_every_call_that_waited_on_it() -> None:
+    cache = down_cache()
+    loader = CountingLoader(fail=True)
+
+    results = await asyncio.gather(
+        *(cache.get_many_or_load(Tier.GENERIC, ["a"], loader) for _ in range(3)),
+        return_exceptions=True,
+    )
+
+    assert [str(r) for r in results] == ["peer down"] * 3
+    assert len(loader.calls) == 1
+    assert cache._inflight == {}
+
+
+async def test_a_batch_is_answered_from_the_cache_and_written_back(redis_url: str) -> None:
+    cache = Cache(Redis.from_url(redis_url), "batch-test")
+    await cache.set(Tier.GENERIC, "cached", b"kept")
+    loader = CountingLoader()
+
+    found = await cache.get_many_or_load(Tier.GENERIC, ["cached", "new"], loader, ttl_seconds=9)
+
+    assert found == {"cached": b"kept", "new": b"v:new"}
+    assert loader.calls == [["new"]]
+    assert await cache.redis.get(cache.key(Tier.GENERIC, "new")) == b"v:new"
+    assert 0 < await cache.redis.ttl(cache.key(Tier.GENERIC, "new")) <= 9
+    await cache.redis.aclose()
+
+
+async def test_a_batch_written_together_is_read_back_whole(redis_url: str) -> None:
+    cache = Cache(Redis.from_url(redis_url), "set-all-test")
+    items = {f"k{i}": f"v{i}".encode() for i in range(40)}
+
+    await cache.set_many(Tier.GENERIC, items, ttl_seconds=11)
+
+    assert await cache.get_many(Tier.GENERIC, items) == items
+    assert 0 < await cache.redis.ttl(cache.key(Tier.GENERIC, "k39")) <= 11
+    await cache.redis.aclose()
