@@ -9,6 +9,7 @@ not be sent are retried before the next read is trusted.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import enum
 import time
 from collections import Counter
@@ -34,6 +35,17 @@ _SET_ALL = """
 for i, key in ipairs(KEYS) do
   redis.call('SET', key, ARGV[i + 1], 'EX', ARGV[1])
 end
+"""
+
+# Each of KEYS's value and its milliseconds left to live, in one command: what a batch
+# read that renews entries ahead of their expiry needs to know.
+_GET_ALL_WITH_TTL = """
+local answer = {}
+for i, key in ipairs(KEYS) do
+  answer[2 * i - 1] = redis.call('GET', key)
+  answer[2 * i] = redis.call('PTTL', key)
+end
+return answer
 """
 
 
@@ -87,6 +99,8 @@ class Cache:
         self._pending_deletes: set[str] = set()
         self._inflight: dict[str, asyncio.Future[bytes | None]] = {}
         self._set_all = redis.register_script(_SET_ALL)
+        self._get_all_with_ttl = redis.register_script(_GET_ALL_WITH_TTL)
+        self._renewals: set[asyncio.Task[dict[str, bytes]]] = set()
         self.stats: Counter[tuple[str, str]] = Counter()
         self._counters = {
             (tier, outcome): metrics.CACHE_REQUESTS.labels(tier.value, outcome)
@@ -102,6 +116,9 @@ class Cache:
         self.near.start()
 
     async def close(self) -> None:
+        for task in list(self._renewals):
+            task.cancel()
+        await asyncio.gather(*self._renewals, return_exceptions=True)
         await self.near.close()
 
     async def get(self, tier: Tier, key: str) -> bytes | None:
@@ -114,10 +131,19 @@ class Cache:
         """The cached values of `keys` that are present, in one round trip. `near_seconds`
         bounds the near copies of what Redis answered, for entries written with a short
         time to live (whose remaining life is not known here)."""
+        found, _ = await self._lookup(tier, keys, near_seconds, lives=False)
+        return found
+
+    async def _lookup(
+        self, tier: Tier, keys: Iterable[str], near_seconds: float | None, *, lives: bool
+    ) -> tuple[dict[str, bytes], dict[str, int]]:
+        """The values present, and with `lives` the milliseconds left to live of those
+        Redis answered (near copies answer for themselves)."""
         full = {self.key(tier, k): k for k in keys}
-        if not full:
-            return {}
         found: dict[str, bytes] = {}
+        left: dict[str, int] = {}
+        if not full:
+            return found, left
         near = self.near if tier in self._near_tiers and self.near.enabled else None
         if near is not None:
             for full_key, key in full.items():
@@ -127,16 +153,26 @@ class Cache:
         remote = [f for f, k in full.items() if k not in found]
         if remote and await self._usable():
             try:
-                values: list[Any] = await self.redis.mget(remote)
+                if lives:
+                    flat: list[Any] = await self._get_all_with_ttl(keys=remote)
+                    values, milliseconds = flat[0::2], flat[1::2]
+                else:
+                    values = await self.redis.mget(remote)
             except (RedisError, OSError) as exc:
                 self._failed(exc)
             else:
                 fetched = [(f, v) for f, v in zip(remote, values, strict=True) if v is not None]
                 found.update((full[f], v) for f, v in fetched)
+                if lives:
+                    left = {
+                        full[f]: ms
+                        for f, v, ms in zip(remote, values, milliseconds, strict=True)
+                        if v is not None
+                    }
                 if near is not None:
                     near.put(fetched, near_seconds)
         self._count(tier, hits=len(found), misses=len(full) - len(found))
-        return found
+        return found, left
 
     async def set(
         self, tier: Tier, key: str, value: bytes, *, ttl_seconds: int | None = None
@@ -208,14 +244,26 @@ class Cache:
         *,
         ttl_seconds: int | None = None,
         near_seconds: float | None = None,
+        renew_seconds: float = 0.0,
     ) -> dict[str, bytes]:
         """Cache-aside for a batch: the cached values, and the others from `loader` (given
         the missing keys, answering those it can), written back. Single-flight per key: a
         key that another call in this process is loading is awaited, not loaded again, so
         entries written together and expiring together bring one load, not one per reader.
-        The loader's failure is raised to every caller that waited on it."""
+        The loader's failure is raised to every caller that waited on it.
+
+        `renew_seconds` > 0: an entry Redis has for less than that is answered as it is
+        and loaded again in the background (once per key at a time), so an entry read
+        often is renewed before it expires, and no reader waits for its load."""
         wanted = list(dict.fromkeys(keys))
-        found = await self.get_many(tier, wanted, near_seconds=near_seconds)
+        found, left = await self._lookup(tier, wanted, near_seconds, lives=renew_seconds > 0)
+        due = [
+            key
+            for key, ms in left.items()
+            if 0 <= ms < renew_seconds * 1000 and self.key(tier, key) not in self._inflight
+        ]
+        if due:
+            self._renew(tier, due, loader, ttl_seconds)
         missing = [key for key in wanted if key not in found]
         if not missing:
             return found
@@ -237,6 +285,24 @@ class Cache:
             if value is not None:
                 found[key] = value
         return found
+
+    def _renew(
+        self, tier: Tier, keys: list[str], loader: BatchLoader, ttl_seconds: int | None
+    ) -> None:
+        """Load `keys` again in a task of its own, outside the reader's context (its
+        deadline and request id are not the renewal's); a failure leaves the entries to
+        expire."""
+
+        async def renew() -> dict[str, bytes]:
+            try:
+                return await self._load_batch(tier, keys, loader, ttl_seconds)
+            except Exception as exc:
+                log.warning("cache entries not renewed", tier=tier.value, error=repr(exc))
+                return {}
+
+        task = asyncio.create_task(renew(), context=contextvars.Context())
+        self._renewals.add(task)
+        task.add_done_callback(self._renewals.discard)
 
     async def _load_batch(
         self, tier: Tier, keys: list[str], loader: BatchLoader, ttl_seconds: int | None

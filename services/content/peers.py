@@ -242,7 +242,9 @@ class Peers:
     ) -> dict[K, bytes | None]:
         """The peer's answer for each of `keys`, remembered or asked for (one call per
         BATCH; an answer another read is already asking for is awaited, not asked again);
-        None for all it was asked and could not answer."""
+        None for all it was asked and could not answer. An answer read in the second half
+        of its life is asked for again in the background, so a hot post's or page's
+        answers are renewed before they expire instead of by a reader waiting."""
         items = {key: item for item, key in keys.items()}
 
         async def load(missing: list[str]) -> dict[str, bytes]:
@@ -255,7 +257,12 @@ class Peers:
         try:
             if remember > 0:
                 answers = await self._cache.get_many_or_load(
-                    ANSWERS_TIER, keys.values(), load, ttl_seconds=remember, near_seconds=remember
+                    ANSWERS_TIER,
+                    keys.values(),
+                    load,
+                    ttl_seconds=remember,
+                    near_seconds=remember,
+                    renew_seconds=remember / 2,
                 )
             else:
                 answers = await load(list(keys.values()))

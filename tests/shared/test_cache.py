@@ -142,3 +142,38 @@ async def test_a_batch_written_together_is_read_back_whole(redis_url: str) -> No
     assert await cache.get_many(Tier.GENERIC, items) == items
     assert 0 < await cache.redis.ttl(cache.key(Tier.GENERIC, "k39")) <= 11
     await cache.redis.aclose()
+
+
+async def test_an_entry_near_its_end_is_answered_as_it_is_and_renewed_behind(
+    redis_url: str,
+) -> None:
+    cache = Cache(Redis.from_url(redis_url), "renew-test")
+    await cache.set(Tier.GENERIC, "hot", b"old", ttl_seconds=1)
+    loader = CountingLoader()
+
+    found = await cache.get_many_or_load(
+        Tier.GENERIC, ["hot"], loader, ttl_seconds=30, renew_seconds=5
+    )
+
+    assert found == {"hot": b"old"}
+    await asyncio.gather(*cache._renewals)
+    assert loader.calls == [["hot"]]
+    assert await cache.redis.get(cache.key(Tier.GENERIC, "hot")) == b"v:hot"
+    assert await cache.redis.ttl(cache.key(Tier.GENERIC, "hot")) > 5
+    await cache.close()
+    await cache.redis.aclose()
+
+
+async def test_an_entry_with_life_left_is_not_renewed(redis_url: str) -> None:
+    cache = Cache(Redis.from_url(redis_url), "no-renew-test")
+    await cache.set(Tier.GENERIC, "fresh", b"kept", ttl_seconds=60)
+    loader = CountingLoader()
+
+    found = await cache.get_many_or_load(
+        Tier.GENERIC, ["fresh"], loader, ttl_seconds=60, renew_seconds=5
+    )
+
+    assert found == {"fresh": b"kept"}
+    assert not cache._renewals
+    assert loader.calls == []
+    await cache.redis.aclose()
