@@ -41,7 +41,7 @@ class Feeds:
         after = paging.position(token, query)
         relation = Relation.UNKNOWN
         if not (privileged(principal) or is_self(principal, author_id)):
-            relations = await self._deps.peers.relations(principal.user_id, [author_id])
+            relations = await self._deps.peers.relations(principal.user_id, [author_id], page=True)
             relation = relations[author_id]
         shown = visibilities(principal, author_id, relation)
         if not shown:
@@ -52,7 +52,8 @@ class Feeds:
         async with self._deps.db.connection() as conn:
             rows = await repository.list_positions(conn, statement)
         rows, next_token = paging.page(rows, limit, paging.by_time, query)
-        return await self._posts.decorate(await self._listed(rows), None), next_token
+        posts = await self._posts.decorate(await self._listed(rows), None, page=True)
+        return posts, next_token
 
     async def trending(
         self, principal: Principal, window: int, size: int, token: str
@@ -67,7 +68,8 @@ class Feeds:
         async with self._deps.db.connection() as conn:
             rows = await repository.list_positions(conn, statement)
         rows, next_token = paging.page(rows, limit, paging.by_score, query)
-        return await self._posts.present(principal, await self._listed(rows), None), next_token
+        posts = await self._posts.present(principal, await self._listed(rows), None, page=True)
+        return posts, next_token
 
     async def hashtag(
         self, principal: Principal, tag: str, size: int, token: str
@@ -82,7 +84,8 @@ class Feeds:
         async with self._deps.db.connection() as conn:
             rows = await repository.list_positions(conn, statement)
         rows, next_token = paging.page(rows, limit, paging.by_time, query)
-        return await self._posts.present(principal, await self._listed(rows), None), next_token
+        posts = await self._posts.present(principal, await self._listed(rows), None, page=True)
+        return posts, next_token
 
     async def _listed(self, rows: list[repository.Record]) -> list[pb.Post]:
         """The posts of a page's rows, in its order."""

@@ -113,14 +113,15 @@ class Peers:
                 raise Unavailable(f"users refused a release: {exc.message}") from exc
 
     async def relations(
-        self, viewer: uuid.UUID, authors: Iterable[uuid.UUID]
+        self, viewer: uuid.UUID, authors: Iterable[uuid.UUID], *, page: bool = False
     ) -> dict[uuid.UUID, Relation]:
         """How each author relates to the viewer; UNKNOWN where social cannot answer."""
-        return {
-            author: link.relation for author, link in (await self.links(viewer, authors)).items()
-        }
+        links = await self.links(viewer, authors, page=page)
+        return {author: link.relation for author, link in links.items()}
 
-    async def links(self, viewer: uuid.UUID, authors: Iterable[uuid.UUID]) -> dict[uuid.UUID, Link]:
+    async def links(
+        self, viewer: uuid.UUID, authors: Iterable[uuid.UUID], *, page: bool = False
+    ) -> dict[uuid.UUID, Link]:
         """Each author's relation to the viewer, and whether the viewer mutes them."""
 
         async def ask(chunk: Sequence[uuid.UUID]) -> dict[uuid.UUID, bytes]:
@@ -140,6 +141,7 @@ class Peers:
             ask,
             "relations",
             "social",
+            page,
         )
         return {author: _link(answer) for author, answer in answers.items()}
 
@@ -179,7 +181,7 @@ class Peers:
             counts.update({s.user_id: s.followers_count for s in reply.stats})
         return counts
 
-    async def authors(self, user_ids: Sequence[str]) -> list[pb.Author]:
+    async def authors(self, user_ids: Sequence[str], *, page: bool = False) -> list[pb.Author]:
         """Who these users are (remembered like social's answers, else one call per 100);
         those users cannot tell about are left out (degraded)."""
 
@@ -194,11 +196,13 @@ class Peers:
             }
 
         answers = await self._answers(
-            {user_id: f"author:{user_id}" for user_id in user_ids}, ask, "authors", "users"
+            {user_id: f"author:{user_id}" for user_id in user_ids}, ask, "authors", "users", page
         )
         return [pb.Author.FromString(a) for a in answers.values() if a is not None]
 
-    async def reactions(self, post_ids: Iterable[str]) -> dict[str, pb.ReactionCounts]:
+    async def reactions(
+        self, post_ids: Iterable[str], *, page: bool = False
+    ) -> dict[str, pb.ReactionCounts]:
         """Reaction counts per post (canonical ids); unavailable where social cannot answer."""
 
         async def ask(chunk: Sequence[str]) -> dict[str, bytes]:
@@ -215,6 +219,7 @@ class Peers:
             ask,
             "reaction counts",
             "social",
+            page,
         )
         return {
             post_id: pb.ReactionCounts(available=False)
@@ -239,12 +244,17 @@ class Peers:
         ask: Callable[[Sequence[K]], Awaitable[dict[K, bytes]]],
         what: str,
         peer: str,
+        page: bool,
     ) -> dict[K, bytes | None]:
         """The peer's answer for each of `keys`, remembered or asked for (one call per
         BATCH; an answer another read is already asking for is awaited, not asked again);
-        None for all it was asked and could not answer. An answer read in the second half
-        of its life is asked for again in the background, so a hot post's or page's
-        answers are renewed before they expire instead of by a reader waiting."""
+        None for all it was asked and could not answer.
+
+        `page`: the answers are a page's (a list's or a feed's), which is read again and
+        again whole, so those read in the second half of their life are asked for again
+        ahead, and a hot page's answers never expire under a reader who then waits. Posts
+        asked for by id are not: read at random, they would renew far more answers than
+        are read again (measured: twice social's work for random batches of 100)."""
         items = {key: item for item, key in keys.items()}
 
         async def load(missing: list[str]) -> dict[str, bytes]:
@@ -262,7 +272,7 @@ class Peers:
                     load,
                     ttl_seconds=remember,
                     near_seconds=remember,
-                    renew_seconds=remember / 2,
+                    renew_seconds=remember / 2 if page else 0.0,
                 )
             else:
                 answers = await load(list(keys.values()))
