@@ -1,4 +1,5 @@
 import asyncio
+import uuid
 
 from redis.asyncio import Redis
 
@@ -144,16 +145,25 @@ async def test_a_batch_written_together_is_read_back_whole(redis_url: str) -> No
     await cache.redis.aclose()
 
 
+async def holding(redis_url: str, key: str, value: bytes, ttl_seconds: int) -> Cache:
+    """A cache of its own namespace with one entry, due to expire in `ttl_seconds`."""
+    cache = Cache(Redis.from_url(redis_url), f"renew-test-{uuid.uuid4().hex[:8]}")
+    await cache.set(Tier.GENERIC, key, value, ttl_seconds=ttl_seconds)
+    return cache
+
+
+async def renewing_read(cache: Cache, keys: list[str], loader: CountingLoader) -> dict:
+    """A read that renews entries with under 5 s to live, writing 30 s ones."""
+    return await cache.get_many_or_load(Tier.GENERIC, keys, loader, ttl_seconds=30, renew_seconds=5)
+
+
 async def test_an_entry_near_its_end_is_answered_as_it_is_and_renewed_behind(
     redis_url: str,
 ) -> None:
-    cache = Cache(Redis.from_url(redis_url), "renew-test")
-    await cache.set(Tier.GENERIC, "hot", b"old", ttl_seconds=1)
+    cache = await holding(redis_url, "hot", b"old", ttl_seconds=1)
     loader = CountingLoader()
 
-    found = await cache.get_many_or_load(
-        Tier.GENERIC, ["hot"], loader, ttl_seconds=30, renew_seconds=5
-    )
+    found = await renewing_read(cache, ["hot"], loader)
 
     assert found == {"hot": b"old"}
     await asyncio.gather(*cache._renewals)
@@ -165,13 +175,10 @@ async def test_an_entry_near_its_end_is_answered_as_it_is_and_renewed_behind(
 
 
 async def test_an_entry_with_life_left_is_not_renewed(redis_url: str) -> None:
-    cache = Cache(Redis.from_url(redis_url), "no-renew-test")
-    await cache.set(Tier.GENERIC, "fresh", b"kept", ttl_seconds=60)
+    cache = await holding(redis_url, "fresh", b"kept", ttl_seconds=60)
     loader = CountingLoader()
 
-    found = await cache.get_many_or_load(
-        Tier.GENERIC, ["fresh"], loader, ttl_seconds=60, renew_seconds=5
-    )
+    found = await renewing_read(cache, ["fresh"], loader)
 
     assert found == {"fresh": b"kept"}
     assert not cache._renewals
@@ -182,13 +189,10 @@ async def test_an_entry_with_life_left_is_not_renewed(redis_url: str) -> None:
 async def test_entries_due_for_renewal_are_loaded_with_a_reads_missing_keys(
     redis_url: str,
 ) -> None:
-    cache = Cache(Redis.from_url(redis_url), "renew-along-test")
-    await cache.set(Tier.GENERIC, "due", b"old", ttl_seconds=1)
+    cache = await holding(redis_url, "due", b"old", ttl_seconds=1)
     loader = CountingLoader()
 
-    found = await cache.get_many_or_load(
-        Tier.GENERIC, ["due", "missing"], loader, ttl_seconds=30, renew_seconds=5
-    )
+    found = await renewing_read(cache, ["due", "missing"], loader)
 
     assert found == {"due": b"v:due", "missing": b"v:missing"}
     assert loader.calls == [["missing", "due"]]
