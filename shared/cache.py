@@ -254,9 +254,7 @@ class Cache:
 
         `renew_seconds` > 0: an entry Redis has for less than that is answered as it is
         and loaded again in the background (once per key at a time), so an entry read
-        often is renewed before it expires, and no reader waits for its load; when the
-        read has keys to load anyway, the entries due are loaded again with them, in the
-        same call."""
+        often is renewed before it expires, and no reader waits for its load."""
         wanted = list(dict.fromkeys(keys))
         found, left = await self._lookup(tier, wanted, near_seconds, lives=renew_seconds > 0)
         due = [
@@ -264,14 +262,13 @@ class Cache:
             for key, ms in left.items()
             if 0 <= ms < renew_seconds * 1000 and self.key(tier, key) not in self._inflight
         ]
+        if due:
+            self._renew(tier, due, loader, ttl_seconds)
         missing = [key for key in wanted if key not in found]
         waiting = {key: self._inflight.get(self.key(tier, key)) for key in missing}
         mine = [key for key, future in waiting.items() if future is None]
         if mine:
-            # Those due for renewal ride along with the load this read waits for anyway.
-            found.update(await self._load_batch(tier, mine + due, loader, ttl_seconds))
-        elif due:
-            self._renew(tier, due, loader, ttl_seconds)
+            found.update(await self._load_batch(tier, mine, loader, ttl_seconds))
         for key, future in waiting.items():
             if future is None:
                 continue

@@ -184,17 +184,3 @@ async def test_an_entry_with_life_left_is_not_renewed(redis_url: str) -> None:
     assert not cache._renewals
     assert loader.calls == []
     await cache.redis.aclose()
-
-
-async def test_entries_due_for_renewal_are_loaded_with_a_reads_missing_keys(
-    redis_url: str,
-) -> None:
-    cache = await holding(redis_url, "due", b"old", ttl_seconds=1)
-    loader = CountingLoader()
-
-    found = await renewing_read(cache, ["due", "missing"], loader)
-
-    assert found == {"due": b"v:due", "missing": b"v:missing"}
-    assert loader.calls == [["missing", "due"]]
-    assert not cache._renewals
-    await cache.redis.aclose()
