@@ -11,10 +11,11 @@ import uuid
 from datetime import timedelta
 
 from daira.content.v1 import content_pb2 as pb
-from services.content import paging, parsing, repository
+from services.content import paging, parsing, repository_lists
 from services.content.deps import Deps, is_self, now, privileged, visibilities
 from services.content.peers import Relation
 from services.content.posts import Posts
+from services.content.repository import Record
 from shared import pagination
 from shared.auth import Principal
 from shared.errors import InvalidArgument
@@ -46,11 +47,11 @@ class Feeds:
         shown = visibilities(principal, author_id, relation)
         if not shown:
             return [], ""
-        statement = repository.user_posts_statement(
+        statement = repository_lists.user_posts_statement(
             author_id, shown, privileged(principal), after, limit + 1
         )
         async with self._deps.db.connection() as conn:
-            rows = await repository.list_positions(conn, statement)
+            rows = await repository_lists.list_positions(conn, statement)
         rows, next_token = paging.page(rows, limit, paging.by_time, query)
         posts = await self._posts.decorate(await self._listed(rows), None, page=True)
         return posts, next_token
@@ -64,9 +65,9 @@ class Feeds:
             raise InvalidArgument("window", "must be HOUR, DAY or WEEK")
         query = {"trending": name}
         after = paging.position(token, query, scored=True)
-        statement = repository.trending_statement(now() - span, after, limit + 1)
+        statement = repository_lists.trending_statement(now() - span, after, limit + 1)
         async with self._deps.db.connection() as conn:
-            rows = await repository.list_positions(conn, statement)
+            rows = await repository_lists.list_positions(conn, statement)
         rows, next_token = paging.page(rows, limit, paging.by_score, query)
         posts = await self._posts.present(principal, await self._listed(rows), None, page=True)
         return posts, next_token
@@ -80,13 +81,13 @@ class Feeds:
         limit = pagination.page_size(size)
         query = {"tag": normalized}
         after = paging.position(token, query)
-        statement = repository.hashtag_statement(normalized, after, limit + 1)
+        statement = repository_lists.hashtag_statement(normalized, after, limit + 1)
         async with self._deps.db.connection() as conn:
-            rows = await repository.list_positions(conn, statement)
+            rows = await repository_lists.list_positions(conn, statement)
         rows, next_token = paging.page(rows, limit, paging.by_time, query)
         posts = await self._posts.present(principal, await self._listed(rows), None, page=True)
         return posts, next_token
 
-    async def _listed(self, rows: list[repository.Record]) -> list[pb.Post]:
+    async def _listed(self, rows: list[Record]) -> list[pb.Post]:
         """The posts of a page's rows, in its order."""
         return await self._posts.ordered([str(row.id) for row in rows])

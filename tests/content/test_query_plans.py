@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from services.content import SPEC, repository, repository_comments
+from services.content import SPEC, repository, repository_comments, repository_lists
 from shared.bulkload import fill_without_indexes
 from tests.harness import plan, seeded_database
 
@@ -143,7 +143,9 @@ def test_seeded_tables_are_big_enough_for_the_planner_to_care(plans_db):
 def test_list_user_posts_uses_an_index(plans_db, sample, page, visibilities):
     after = sample["after_post"] if page == "next" else None
 
-    statement = repository.user_posts_statement(sample["author"], visibilities, False, after, 21)
+    statement = repository_lists.user_posts_statement(
+        sample["author"], visibilities, False, after, 21
+    )
 
     assert_uses_an_index(plan(plans_db, statement))
 
@@ -152,7 +154,7 @@ def test_list_user_posts_uses_an_index(plans_db, sample, page, visibilities):
 def test_search_by_hashtag_uses_an_index(plans_db, sample, page):
     after = (datetime.now(UTC) - timedelta(hours=3), uuid.uuid4()) if page == "next" else None
 
-    statement = repository.hashtag_statement("tag42", after, 21)
+    statement = repository_lists.hashtag_statement("tag42", after, 21)
 
     assert_uses_an_index(plan(plans_db, statement))
 
@@ -186,7 +188,7 @@ def test_batch_get_posts_uses_an_index(plans_db, sample, count):
 def test_list_trending_uses_an_index(plans_db, sample, window, page):
     after = sample["after_score"] if page == "next" else None
 
-    statement = repository.trending_statement(datetime.now(UTC) - window, after, 21)
+    statement = repository_lists.trending_statement(datetime.now(UTC) - window, after, 21)
 
     assert_uses_an_index(plan(plans_db, statement))
 
