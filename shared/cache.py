@@ -213,28 +213,15 @@ class Cache:
     async def get_or_load(
         self, tier: Tier, key: str, loader: Loader, *, ttl_seconds: int | None = None
     ) -> bytes | None:
-        """Cache-aside: one loader call per key at a time in this process, however many ask."""
-        cached = await self.get(tier, key)
-        if cached is not None:
-            return cached
-        full = self.key(tier, key)
-        pending = self._inflight.get(full)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
-        self._inflight[full] = future
-        try:
+        """Cache-aside for one key: one loader call per key at a time in this process,
+        however many ask (`get_many_or_load` with a batch of one)."""
+
+        async def load(_keys: list[str]) -> dict[str, bytes]:
             value = await loader()
-            if value is not None:
-                await self.set(tier, key, value, ttl_seconds=ttl_seconds)
-            future.set_result(value)
-            return value
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters, if any, see it through shield
-            raise
-        finally:
-            del self._inflight[full]
+            return {} if value is None else {key: value}
+
+        found = await self.get_many_or_load(tier, [key], load, ttl_seconds=ttl_seconds)
+        return found.get(key)
 
     async def get_many_or_load(
         self,

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+
+from shared.messages import EPOCH
 
 # Score 0, below every post: trims skip rank 0 and reads start above it.
 BUILT = "built"
@@ -92,17 +94,16 @@ return answer
 """
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
 def score(created_at: datetime) -> int:
     """A post's place in a feed: its creation time in whole microseconds, exactly."""
-    return (created_at - _EPOCH) // _MICROSECOND
+    return (created_at - EPOCH) // _MICROSECOND
 
 
 def moment(entry_score: int) -> datetime:
-    return _EPOCH + entry_score * _MICROSECOND
+    return EPOCH + entry_score * _MICROSECOND
 
 
 def feed_key(user: uuid.UUID | str) -> str:
