@@ -8,7 +8,7 @@ from datetime import datetime
 
 from daira.users.v1 import users_events_pb2 as events_pb2
 from daira.users.v1 import users_pb2
-from services.users import convert, repository, validation
+from services.users import convert, repository, repository_sessions, validation
 from services.users.deps import Deps, now
 from shared import outbox, pagination
 from shared.auth import Principal, Role, require_owner
@@ -135,7 +135,9 @@ class Accounts:
                 raise NotFound("user", str(user_id))
             moment = now()
             await repository.anonymise_user(conn, user_id, moment)
-            await repository.revoke_sessions(conn, user_id, reason="account deleted", now=moment)
+            await repository_sessions.revoke_sessions(
+                conn, user_id, reason="account deleted", now=moment
+            )
             deleted = events_pb2.UserDeleted(user_id=str(user_id), actor_id=principal.subject)
             await outbox.record(conn, USERS_ACCOUNTS, "users.user.deleted", user_id, deleted)
         await self._deps.cache.delete(Tier.PROFILES, user_key(user_id), f"profile:{user_id}")
@@ -174,7 +176,7 @@ class Accounts:
                 now=moment,
             )
             if name != "active":
-                await repository.revoke_sessions(
+                await repository_sessions.revoke_sessions(
                     conn, user_id, reason=f"account {name}", now=moment
                 )
             changed = events_pb2.UserStatusChanged(

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from services.users import repository
+from services.users import repository_sessions
 from services.users.passwords import Passwords
 from services.users.settings import UsersSettings
 from shared.auth import Principal
@@ -53,7 +53,9 @@ class Deps:
         if principal.session_id is None:
             return
         async with self.db.connection() as conn:
-            live = await repository.session_is_live(conn, uuid.UUID(principal.session_id), now())
+            live = await repository_sessions.session_is_live(
+                conn, uuid.UUID(principal.session_id), now()
+            )
         if not live:
             raise Unauthenticated("this session has ended", reason="SESSION_REVOKED")
 

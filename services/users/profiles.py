@@ -8,7 +8,7 @@ from typing import Any
 from google.protobuf import json_format
 
 from daira.users.v1 import users_pb2
-from services.users import convert, repository, validation
+from services.users import convert, repository_profiles, validation
 from services.users.accounts import user_key
 from services.users.deps import Deps, now
 from shared.auth import Principal, Role, require_owner
@@ -33,7 +33,7 @@ class Profiles:
     async def get(self, user_id: uuid.UUID) -> users_pb2.Profile:
         async def load() -> bytes | None:
             async with self._deps.db.connection() as conn:
-                row = await repository.get_profile(conn, user_id)
+                row = await repository_profiles.get_profile(conn, user_id)
             return None if row is None else convert.profile(row).SerializeToString()
 
         raw = await self._deps.cache.get_or_load(Tier.PROFILES, profile_key(user_id), load)
@@ -51,7 +51,7 @@ class Profiles:
         if principal.role is not Role.ADMIN:
             await self._deps.require_live_session(principal)
         async with self._deps.db.transaction() as conn:
-            applied = await repository.update_profile(
+            applied = await repository_profiles.update_profile(
                 conn,
                 user_id,
                 expected_version=expected,
@@ -60,13 +60,13 @@ class Profiles:
                 now=now(),
             )
             if not applied:
-                if await repository.get_profile(conn, user_id) is None:
+                if await repository_profiles.get_profile(conn, user_id) is None:
                     raise NotFound("profile", str(user_id))
                 raise Aborted(
                     "the profile changed since it was read; read it again",
                     reason="ETAG_MISMATCH",
                 )
-            row = await repository.get_profile(conn, user_id)
+            row = await repository_profiles.get_profile(conn, user_id)
         await self._deps.cache.delete(Tier.PROFILES, profile_key(user_id), user_key(user_id))
         assert row is not None
         return convert.profile(row)

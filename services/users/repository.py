@@ -1,7 +1,8 @@
-"""Every SQL statement of the users service, as SQLAlchemy Core on one connection.
+"""Every SQL statement of accounts and their credentials, as SQLAlchemy Core on one connection.
 
 Statement builders (`*_statement`) are module-level so the query-plan tests EXPLAIN
-exactly what the service runs.
+exactly what the service runs. repository_profiles, repository_sessions and
+repository_storage hold the rest.
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from sqlalchemy import (
     Row,
     Select,
     Text,
-    and_,
     any_,
     bindparam,
-    delete,
     func,
     literal,
     or_,
@@ -30,15 +29,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, DOUBLE_PRECISION, UUID, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.users.tables import (
-    rotated_refresh_tokens,
-    storage_reservations,
-    storage_usage,
-    subscription_tiers,
-    user_profiles,
-    user_sessions,
-    users,
-)
+from services.users.tables import storage_usage, user_profiles, users
 
 # Any row this module returns; columns are read by name.
 Record = Row[*tuple[Any, ...]]
@@ -65,9 +56,6 @@ class DuplicateUser(Exception):
     def __init__(self, field: str) -> None:
         super().__init__(field)
         self.field = field
-
-
-# --- users ---------------------------------------------------------------------------
 
 
 async def insert_user(
@@ -248,296 +236,3 @@ async def anonymise_user(conn: AsyncConnection, user_id: uuid.UUID, now: datetim
             updated_at=now,
         )
     )
-
-
-# --- profiles ------------------------------------------------------------------------
-
-PROFILE_COLUMNS = (
-    user_profiles.c.user_id,
-    users.c.display_name,
-    user_profiles.c.bio,
-    user_profiles.c.location,
-    user_profiles.c.avatar_url,
-    user_profiles.c.website,
-    user_profiles.c.style_config,
-    users.c.locked,
-    user_profiles.c.version,
-    user_profiles.c.updated_at,
-)
-PROFILE_FROM = user_profiles.join(users, users.c.id == user_profiles.c.user_id)
-
-
-async def get_profile(conn: AsyncConnection, user_id: uuid.UUID) -> Record | None:
-    statement = (
-        select(*PROFILE_COLUMNS)
-        .select_from(PROFILE_FROM)
-        .where(user_profiles.c.user_id == user_id, LIVE)
-    )
-    return (await conn.execute(statement)).one_or_none()
-
-
-async def update_profile(
-    conn: AsyncConnection,
-    user_id: uuid.UUID,
-    *,
-    expected_version: int | None,
-    profile_values: dict[str, Any],
-    account_values: dict[str, Any],
-    now: datetime,
-) -> bool:
-    """Apply the changes if the version still matches; False when someone else got there first.
-
-    `account_values` are the profile settings kept on the users row (display_name, locked).
-    """
-    live_user = select(users.c.id).where(users.c.id == user_id, LIVE)
-    condition = [user_profiles.c.user_id == user_id, user_profiles.c.user_id.in_(live_user)]
-    if expected_version is not None:
-        condition.append(user_profiles.c.version == expected_version)
-    result = await conn.execute(
-        update(user_profiles)
-        .where(and_(*condition))
-        .values(**profile_values, version=user_profiles.c.version + 1, updated_at=now)
-        .returning(user_profiles.c.user_id)
-    )
-    if result.one_or_none() is None:
-        return False
-    if account_values:
-        await conn.execute(
-            update(users).where(users.c.id == user_id).values(**account_values, updated_at=now)
-        )
-    return True
-
-
-# --- sessions ------------------------------------------------------------------------
-
-
-async def insert_session(
-    conn: AsyncConnection,
-    *,
-    session_id: uuid.UUID,
-    user_id: uuid.UUID,
-    device: str,
-    refresh_hash: bytes,
-    now: datetime,
-    expires_at: datetime,
-) -> None:
-    await conn.execute(
-        insert(user_sessions).values(
-            id=session_id,
-            user_id=user_id,
-            device=device,
-            refresh_hash=refresh_hash,
-            created_at=now,
-            last_refresh_at=now,
-            expires_at=expires_at,
-        )
-    )
-
-
-async def lock_session(conn: AsyncConnection, session_id: uuid.UUID) -> Record | None:
-    """The session with its user's role and status, locked for rotation."""
-    statement = (
-        select(
-            user_sessions,
-            users.c.role,
-            users.c.status,
-            users.c.status_until,
-        )
-        .select_from(user_sessions.join(users, users.c.id == user_sessions.c.user_id))
-        .where(user_sessions.c.id == session_id)
-        .with_for_update(of=user_sessions)
-    )
-    return (await conn.execute(statement)).one_or_none()
-
-
-async def rotate_session(
-    conn: AsyncConnection,
-    session_id: uuid.UUID,
-    old_hash: bytes,
-    new_hash: bytes,
-    now: datetime,
-) -> None:
-    """Replace the session's refresh secret, remembering the old one to recognise replays."""
-    await conn.execute(
-        insert(rotated_refresh_tokens).values(
-            refresh_hash=old_hash, session_id=session_id, rotated_at=now
-        )
-    )
-    await conn.execute(
-        update(user_sessions)
-        .where(user_sessions.c.id == session_id)
-        .values(refresh_hash=new_hash, last_refresh_at=now)
-    )
-
-
-async def was_rotated(conn: AsyncConnection, session_id: uuid.UUID, refresh_hash: bytes) -> bool:
-    """Whether this secret was once the session's, i.e. a real token presented again."""
-    statement = select(rotated_refresh_tokens.c.session_id).where(
-        rotated_refresh_tokens.c.refresh_hash == refresh_hash,
-        rotated_refresh_tokens.c.session_id == session_id,
-    )
-    return (await conn.execute(statement)).one_or_none() is not None
-
-
-async def revoke_sessions(
-    conn: AsyncConnection,
-    user_id: uuid.UUID,
-    *,
-    reason: str,
-    now: datetime,
-    only: uuid.UUID | None = None,
-    keep: uuid.UUID | None = None,
-) -> int:
-    """Revoke the user's live sessions (just `only`, or all but `keep`); how many were live.
-
-    An ended session refuses every refresh token, so its replay history goes with it.
-    """
-    condition = [user_sessions.c.user_id == user_id, user_sessions.c.revoked_at.is_(None)]
-    if only is not None:
-        condition.append(user_sessions.c.id == only)
-    if keep is not None:
-        condition.append(user_sessions.c.id != keep)
-    result = await conn.execute(
-        update(user_sessions)
-        .where(and_(*condition))
-        .values(revoked_at=now, revoke_reason=reason)
-        .returning(user_sessions.c.id)
-    )
-    ended = [row.id for row in result.all()]
-    if ended:
-        await conn.execute(
-            delete(rotated_refresh_tokens).where(rotated_refresh_tokens.c.session_id.in_(ended))
-        )
-    return len(ended)
-
-
-async def list_live_sessions(
-    conn: AsyncConnection, user_id: uuid.UUID, now: datetime
-) -> list[Record]:
-    statement = (
-        select(user_sessions)
-        .where(
-            user_sessions.c.user_id == user_id,
-            user_sessions.c.revoked_at.is_(None),
-            user_sessions.c.expires_at > now,
-        )
-        .order_by(user_sessions.c.created_at.desc())
-    )
-    return list((await conn.execute(statement)).all())
-
-
-async def session_is_live(conn: AsyncConnection, session_id: uuid.UUID, now: datetime) -> bool:
-    statement = select(user_sessions.c.id).where(
-        user_sessions.c.id == session_id,
-        user_sessions.c.revoked_at.is_(None),
-        user_sessions.c.expires_at > now,
-    )
-    return (await conn.execute(statement)).one_or_none() is not None
-
-
-# --- storage -------------------------------------------------------------------------
-
-USAGE_COLUMNS = (
-    storage_usage.c.user_id,
-    storage_usage.c.used_bytes,
-    subscription_tiers.c.storage_quota_bytes,
-    users.c.subscription_tier,
-)
-USAGE_FROM = storage_usage.join(users, users.c.id == storage_usage.c.user_id).join(
-    subscription_tiers, subscription_tiers.c.name == users.c.subscription_tier
-)
-
-
-async def get_usage(conn: AsyncConnection, user_id: uuid.UUID) -> Record | None:
-    statement = (
-        select(*USAGE_COLUMNS)
-        .select_from(USAGE_FROM)
-        .where(storage_usage.c.user_id == user_id, LIVE)
-    )
-    return (await conn.execute(statement)).one_or_none()
-
-
-async def claim_reservation(
-    conn: AsyncConnection, request_id: str, user_id: uuid.UUID, size: int, now: datetime
-) -> Record | None:
-    """Record the reservation; None if this request id already has one (see find_reservation)."""
-    statement = (
-        insert(storage_reservations)
-        .values(request_id=request_id, user_id=user_id, bytes=size, created_at=now)
-        .on_conflict_do_nothing(index_elements=[storage_reservations.c.request_id])
-        .returning(storage_reservations.c.request_id)
-    )
-    return (await conn.execute(statement)).one_or_none()
-
-
-async def find_reservation(conn: AsyncConnection, request_id: str) -> Record | None:
-    statement = select(storage_reservations).where(storage_reservations.c.request_id == request_id)
-    return (await conn.execute(statement)).one_or_none()
-
-
-async def add_usage_within_quota(
-    conn: AsyncConnection, user_id: uuid.UUID, size: int, now: datetime
-) -> bool:
-    """Atomically add `size` bytes unless that would pass the quota (the row lock serialises)."""
-    quota = (
-        select(subscription_tiers.c.storage_quota_bytes)
-        .select_from(
-            users.join(subscription_tiers, subscription_tiers.c.name == users.c.subscription_tier)
-        )
-        .where(users.c.id == user_id)
-        .scalar_subquery()
-    )
-    result = await conn.execute(
-        update(storage_usage)
-        .where(storage_usage.c.user_id == user_id, storage_usage.c.used_bytes <= quota - size)
-        .values(used_bytes=storage_usage.c.used_bytes + size, updated_at=now)
-        .returning(storage_usage.c.user_id)
-    )
-    return result.one_or_none() is not None
-
-
-async def release_reservation(
-    conn: AsyncConnection, request_id: str, user_id: uuid.UUID, now: datetime
-) -> int | None:
-    """Mark the reservation released and give its bytes back; None if it was not live."""
-    released = (
-        await conn.execute(
-            update(storage_reservations)
-            .where(
-                storage_reservations.c.request_id == request_id,
-                storage_reservations.c.user_id == user_id,
-                storage_reservations.c.released_at.is_(None),
-            )
-            .values(released_at=now)
-            .returning(storage_reservations.c.bytes)
-        )
-    ).one_or_none()
-    if released is None:
-        return None
-    size = int(released.bytes)
-    await conn.execute(
-        update(storage_usage)
-        .where(storage_usage.c.user_id == user_id)
-        .values(used_bytes=storage_usage.c.used_bytes - size, updated_at=now)
-    )
-    return size
-
-
-async def list_tiers(conn: AsyncConnection) -> list[Record]:
-    statement = select(subscription_tiers).order_by(subscription_tiers.c.rank)
-    return list((await conn.execute(statement)).all())
-
-
-async def set_tier(conn: AsyncConnection, user_id: uuid.UUID, tier: str, now: datetime) -> bool:
-    result = await conn.execute(
-        update(users)
-        .where(users.c.id == user_id, LIVE)
-        .values(subscription_tier=tier, updated_at=now)
-        .returning(users.c.id)
-    )
-    return result.one_or_none() is not None
-
-
-async def tier_exists(conn: AsyncConnection, tier: str) -> bool:
-    statement = select(subscription_tiers.c.name).where(subscription_tiers.c.name == tier)
-    return (await conn.execute(statement)).one_or_none() is not None

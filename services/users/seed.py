@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from services.users import SPEC, repository
+from services.users import SPEC, repository, repository_profiles
 from services.users.deps import now
 from services.users.passwords import Passwords
 from services.users.settings import UsersSettings
@@ -61,7 +61,7 @@ async def seed(settings: UsersSettings) -> int:
                     role=role,
                     now=now(),
                 )
-                await repository.update_profile(
+                await repository_profiles.update_profile(
                     conn,
                     user_id,
                     expected_version=None,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from daira.users.v1 import users_pb2
-from services.users import convert, repository, validation
+from services.users import convert, repository, repository_sessions, validation
 from services.users.deps import Deps, now, require_user
 from services.users.repository import Record
 from shared.auth import Principal, Role
@@ -106,7 +106,7 @@ class Sessions:
         session_id = uuid.UUID(int=uuid.uuid4().int)
         moment = now()
         async with self._deps.db.transaction() as conn:
-            await repository.insert_session(
+            await repository_sessions.insert_session(
                 conn,
                 session_id=session_id,
                 user_id=row.id,
@@ -125,7 +125,7 @@ class Sessions:
         moment = now()
         fresh = secrets.token_urlsafe(32)
         async with self._deps.db.transaction() as conn:
-            row = await repository.lock_session(conn, session_id)
+            row = await repository_sessions.lock_session(conn, session_id)
             if row is None or row.revoked_at is not None or row.expires_at <= moment:
                 failure: Exception = Unauthenticated(
                     "the refresh token is not valid", reason="REFRESH_INVALID"
@@ -134,8 +134,8 @@ class Sessions:
                 failure = Unauthenticated(
                     "the refresh token is not valid", reason="REFRESH_INVALID"
                 )
-                if await repository.was_rotated(conn, session_id, _secret_hash(secret)):
-                    await repository.revoke_sessions(
+                if await repository_sessions.was_rotated(conn, session_id, _secret_hash(secret)):
+                    await repository_sessions.revoke_sessions(
                         conn,
                         row.user_id,
                         reason="refresh token reused",
@@ -149,7 +149,7 @@ class Sessions:
             else:
                 blocked = _blocked(row.status, row.status_until)
                 if blocked is None:
-                    await repository.rotate_session(
+                    await repository_sessions.rotate_session(
                         conn, session_id, bytes(row.refresh_hash), _secret_hash(fresh), moment
                     )
                     return self._issue(row.user_id, row.role, session_id, fresh)
@@ -160,7 +160,7 @@ class Sessions:
         user_id = require_user(principal)
         target = session_id or uuid.UUID(str(principal.session_id))
         async with self._deps.db.transaction() as conn:
-            ended = await repository.revoke_sessions(
+            ended = await repository_sessions.revoke_sessions(
                 conn, user_id, reason="logout", now=now(), only=target
             )
         if not ended:
@@ -169,13 +169,15 @@ class Sessions:
     async def list(self, principal: Principal) -> list[users_pb2.Session]:
         user_id = require_user(principal)
         async with self._deps.db.connection() as conn:
-            rows = await repository.list_live_sessions(conn, user_id, now())
+            rows = await repository_sessions.list_live_sessions(conn, user_id, now())
         return [convert.session(row, principal.session_id) for row in rows]
 
     async def revoke_all(self, principal: Principal) -> int:
         user_id = require_user(principal)
         async with self._deps.db.transaction() as conn:
-            return await repository.revoke_sessions(conn, user_id, reason="revoke all", now=now())
+            return await repository_sessions.revoke_sessions(
+                conn, user_id, reason="revoke all", now=now()
+            )
 
     async def change_password(self, principal: Principal, current: str, new: str) -> None:
         user_id = require_user(principal)
@@ -191,7 +193,7 @@ class Sessions:
         moment = now()
         async with self._deps.db.transaction() as conn:
             await repository.set_password_hash(conn, user_id, new_hash, moment)
-            await repository.revoke_sessions(
+            await repository_sessions.revoke_sessions(
                 conn,
                 user_id,
                 reason="password changed",
