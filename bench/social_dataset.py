@@ -9,11 +9,10 @@ are distinct by construction: the users at a + k·step (mod n), step coprime wit
 Users outside the FAMOUS top ranks follow back one follower in three. Over
 1,000,000 users: about 6,000,000 follows, the top user's 950,000 among them, in 80 s.
 
-Everything the service keeps consistent is kept here, and `check` verifies it: every
-user_counts slot sum equals the user's active follows each way and friendship rows
-(spread over as many slots as the count, up to the service's counter_slots), a friendship is a
-mutual active follow stored in both directions dated by the later follow, a block has
-no follow either way, and reaction_counts slot sums equal the reactions by kind.
+Everything the service keeps consistent is kept here: user_counts are striped over as
+many slots as the count, up to the service's counter_slots, and friendships are written
+in both directions, dated by the later follow (social_dataset_check verifies it all;
+social_dataset_ids picks what the scenarios use).
 
 The bench user (registered before seeding) follows the 200 most followed users and 300
 of its 5,000 followers, who are thus its friends; each of those follows notified its
@@ -25,8 +24,6 @@ counts), by distinct users, about top / t^s of them on the t-th target.
 from __future__ import annotations
 
 import math
-import random
-from dataclasses import dataclass
 
 import psycopg
 
@@ -230,78 +227,6 @@ FROM edges AS e JOIN seed_users AS r ON r.n = e.recipient JOIN seed_users AS a O
 """,
 ]
 
-# Rows breaking an invariant the service keeps (each count must be 0).
-CHECK_SQL = """
-WITH counted AS (
-    SELECT user_id, sum(followers) AS followers, sum(following) AS following,
-           sum(friends) AS friends
-    FROM user_counts GROUP BY user_id
-), followers AS (
-    SELECT followee_id AS user_id, count(*) AS n FROM follows WHERE state = 'active' GROUP BY 1
-), following AS (
-    SELECT follower_id AS user_id, count(*) AS n FROM follows WHERE state = 'active' GROUP BY 1
-), friends AS (
-    SELECT user_id, count(*) AS n FROM friendships GROUP BY 1
-), reacted AS (
-    SELECT target_id, target_kind, kind, count(*) AS n FROM reactions GROUP BY 1, 2, 3
-), tallied AS (
-    SELECT target_id, target_kind, kind, sum(count) AS n FROM reaction_counts GROUP BY 1, 2, 3
-)
-SELECT
-    (SELECT count(*) FROM counted AS c
-     FULL JOIN followers AS a USING (user_id) FULL JOIN following AS b USING (user_id)
-     FULL JOIN friends AS f USING (user_id)
-     WHERE coalesce(c.followers, 0) <> coalesce(a.n, 0)
-        OR coalesce(c.following, 0) <> coalesce(b.n, 0)
-        OR coalesce(c.friends, 0) <> coalesce(f.n, 0)),
-    (SELECT count(*) FROM friendships AS f
-     WHERE NOT EXISTS (SELECT 1 FROM follows AS g WHERE g.follower_id = f.user_id
-                       AND g.followee_id = f.friend_id AND g.state = 'active'
-                       AND g.created_at <= f.created_at)
-        OR NOT EXISTS (SELECT 1 FROM follows AS g WHERE g.follower_id = f.friend_id
-                       AND g.followee_id = f.user_id AND g.state = 'active'
-                       AND g.created_at <= f.created_at)),
-    (SELECT count(*) FROM follows AS f
-     JOIN follows AS g ON g.follower_id = f.followee_id AND g.followee_id = f.follower_id
-     WHERE f.state = 'active' AND g.state = 'active')
-        - (SELECT count(*) FROM friendships),
-    (SELECT count(*) FROM blocks AS b
-     WHERE EXISTS (SELECT 1 FROM follows AS f
-                   WHERE f.follower_id = b.blocker_id AND f.followee_id = b.blocked_id)
-        OR EXISTS (SELECT 1 FROM follows AS f
-                   WHERE f.follower_id = b.blocked_id AND f.followee_id = b.blocker_id)),
-    (SELECT count(*) FROM reacted AS r FULL JOIN tallied AS t
-       USING (target_id, target_kind, kind)
-     WHERE coalesce(r.n, 0) <> coalesce(t.n, 0))
-"""
-INVARIANTS = (
-    "user_counts slot sums equal the follows and friendships",
-    "each friendship row has both follows, active, and is no older than them",
-    "each mutual active follow has its friendship rows (as many of them as of those)",
-    "no follow between users where one blocks the other",
-    "reaction_counts slot sums equal the reactions by kind",
-)
-
-
-@dataclass(frozen=True)
-class Seeded:
-    users: int
-    follows: int
-    friendships: int
-    reactions: int
-    top_followers: int
-
-
-@dataclass(frozen=True)
-class SocialIds:
-    """What the social scenarios read and write, as the bench user."""
-
-    strangers: list[str]  # users the bench user does not follow, shuffled: Follow's targets
-    others: list[str]  # followed, followers and strangers, for GetRelationships
-    hottest: list[str]  # the most followed users, whom the bench user follows
-    posts: list[str]  # reacted-to posts, shuffled: React's targets
-    targets: list[tuple[str, str]]  # (kind, id) of reacted-to targets, for GetReactionCounts
-
 
 def provision(admin_url: str) -> str:
     return dataset.provision(admin_url, SPEC, DATABASE)
@@ -368,54 +293,3 @@ def seed(
     with psycopg.connect(libpq(url), autocommit=True) as conn:
         fill_without_indexes(conn, TABLES, SEED_SQL, params)
         conn.execute(f"VACUUM (ANALYZE) {', '.join(TABLES)}")  # type: ignore[arg-type]
-
-
-def check(url: str) -> Seeded:
-    """Raise if any seeded row breaks an invariant the service keeps; what was seeded."""
-    with psycopg.connect(libpq(url)) as conn:
-        conn.execute("SET work_mem = '256MB'")
-        broken = conn.execute(CHECK_SQL).fetchone()
-        assert broken is not None
-        failures = [
-            f"{n} rows break: {what}" for n, what in zip(broken, INVARIANTS, strict=True) if n
-        ]
-        if failures:
-            raise RuntimeError("social seed is inconsistent: " + "; ".join(failures))
-        row = conn.execute(
-            "SELECT (SELECT count(DISTINCT user_id) FROM user_counts), "
-            "(SELECT count(*) FROM follows), (SELECT count(*) FROM friendships), "
-            "(SELECT count(*) FROM reactions), "
-            "(SELECT max(n) FROM (SELECT sum(followers) AS n FROM user_counts GROUP BY user_id))"
-        ).fetchone()
-    assert row is not None
-    return Seeded(*(int(value) for value in row))
-
-
-def pick(url: str, user_ids: list[str], bench_id: str, pool: int, rng: random.Random) -> SocialIds:
-    """`pool` of each single-use kind (Follow's strangers, React's posts)."""
-    with psycopg.connect(libpq(url)) as conn:
-
-        def column(query: str, *args: object) -> list[str]:
-            return [str(row[0]) for row in conn.execute(query, args)]  # type: ignore[call-overload]
-
-        followed = set(column("SELECT followee_id FROM follows WHERE follower_id = %s", bench_id))
-        fans = column("SELECT follower_id FROM follows WHERE followee_id = %s", bench_id)
-        hottest = column(
-            "SELECT user_id FROM user_counts GROUP BY user_id ORDER BY sum(followers) DESC LIMIT 20"
-        )
-        posts = column("SELECT DISTINCT target_id FROM reaction_counts WHERE target_kind = 'post'")
-        hot_targets = conn.execute(
-            "SELECT target_kind, target_id FROM reaction_counts "
-            "GROUP BY 1, 2 ORDER BY sum(count) DESC LIMIT 100"
-        ).fetchall()
-        any_targets = conn.execute(
-            "SELECT target_kind, target_id FROM reaction_counts GROUP BY 1, 2 "
-            "ORDER BY random() LIMIT 4900"
-        ).fetchall()
-    strangers = [user for user in user_ids if user not in followed]
-    rng.shuffle(strangers)
-    rng.shuffle(posts)
-    others = rng.sample(sorted(followed), min(len(followed), 1000))
-    others += rng.sample(fans, min(len(fans), 2000)) + strangers[-2000:]
-    targets = [(kind, str(target)) for kind, target in hot_targets + any_targets]
-    return SocialIds(strangers[:pool], others, hottest, posts[:pool], targets)

@@ -17,7 +17,7 @@ from bench.content_dataset import ContentIds
 from bench.dataset import Ids
 from bench.moderation_dataset import ModerationIds
 from bench.payments_dataset import PaymentsIds
-from bench.social_dataset import SocialIds
+from bench.social_dataset_ids import SocialIds
 
 T = TypeVar("T")
 HEALTH = "/grpc.health.v1.Health/Check"

@@ -33,7 +33,7 @@ from bench.scenarios.common import (
     _one,
     _single_use,
 )
-from bench.social_dataset import SocialIds
+from bench.social_dataset_ids import SocialIds
 from daira.social.v1 import social_pb2 as spb
 from services.social import SPEC as SOCIAL
 
