@@ -14,18 +14,14 @@ from daira.payments.v1 import payments_pb2 as pb
 
 from ..conftest import available
 from .conftest import (
-    FAWRY_CHARGE,
-    FAWRY_CODE,
-    FAWRY_KEY,
-    Script,
     Service,
     a_withdrawal_is_refused_and_moves_nothing,
     assert_refused_and_nothing_stored,
     deposit_request,
     event_request,
     payments_of,
-    sha256,
 )
+from .fake_providers import FAWRY_CHARGE, FAWRY_CODE, FAWRY_KEY, Script, sha256
 
 
 def fawry_notification(

@@ -14,16 +14,9 @@ from shared.db import Database
 from tests.users.conftest import user_deleted
 
 from ..conftest import silent_deposit
-from .conftest import (
-    FAWRY_CHARGE,
-    Script,
-    Service,
-    deposit_request,
-    event_request,
-    payments_of,
-    stripe_event,
-    stripe_signature,
-)
+from .conftest import Service, deposit_request, event_request, payments_of
+from .deliveries import stripe_event, stripe_signature
+from .fake_providers import FAWRY_CHARGE, Script
 
 OPENED_AT = {
     pb.PROVIDER_STRIPE: "/v1/payment_intents",

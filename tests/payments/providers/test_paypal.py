@@ -16,16 +16,13 @@ from daira.payments.v1 import payments_pb2 as pb
 
 from ..conftest import available, fund, key, wallet
 from .conftest import (
-    PAYPAL_TOKEN_REFUSED_BODY,
-    PAYPAL_WEBHOOK,
-    Script,
     Service,
     assert_refused_and_nothing_stored,
     deposit_request,
     event_request,
     payments_of,
-    paypal_mac,
 )
+from .fake_providers import PAYPAL_TOKEN_REFUSED_BODY, PAYPAL_WEBHOOK, Script, paypal_mac
 
 PAYPAL_TOKEN_REFUSED = Script(401, PAYPAL_TOKEN_REFUSED_BODY)
 

@@ -15,17 +15,15 @@ from daira.payments.v1 import payments_pb2 as pb
 
 from ..conftest import available
 from .conftest import (
-    STRIPE_KEY,
-    Script,
     Service,
     a_withdrawal_is_refused_and_moves_nothing,
     assert_refused_and_nothing_stored,
     deposit_request,
     event_request,
     payments_of,
-    stripe_event,
-    stripe_signature,
 )
+from .deliveries import stripe_event, stripe_signature
+from .fake_providers import STRIPE_KEY, Script
 
 
 async def stripe_deposit(service: Service, who: Any, amount: int) -> pb.Payment:
