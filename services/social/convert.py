@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from daira.social.v1 import social_pb2 as pb
+from services.social import repository_reactions
 from services.social.repository import Record, Target
 from shared.errors import InvalidArgument
 from shared.ids import parse_id
@@ -19,13 +20,12 @@ TARGET_KINDS = {
 }
 TARGET_KIND_NAMES = {number: name for name, number in TARGET_KINDS.items()}
 REACTION_KINDS = {
-    "like": pb.REACTION_KIND_LIKE,
-    "love": pb.REACTION_KIND_LOVE,
-    "laugh": pb.REACTION_KIND_LAUGH,
-    "sad": pb.REACTION_KIND_SAD,
-    "angry": pb.REACTION_KIND_ANGRY,
+    kind: pb.ReactionKind.Value(f"REACTION_KIND_{kind.upper()}")
+    for kind in repository_reactions.KINDS
 }
 REACTION_KIND_NAMES = {number: name for name, number in REACTION_KINDS.items()}
+# The keys of ReactionCounts.counts, in the order of repository_reactions.KINDS.
+COUNTED_NAMES = tuple(kind.upper() for kind in repository_reactions.KINDS)
 NOTIFICATION_KINDS = {
     "follow": pb.NOTIFICATION_KIND_FOLLOW,
     "follow_request": pb.NOTIFICATION_KIND_FOLLOW_REQUEST,
@@ -82,13 +82,12 @@ def reaction(row: Record) -> pb.Reaction:
     )
 
 
-def reaction_counts(item: Target, counts: Iterable[tuple[str, int]]) -> pb.ReactionCounts:
-    """Every kind, zero unless counted."""
-    by_kind = dict.fromkeys(REACTION_KINDS, 0) | dict(counts)
+def reaction_counts(item: Target, counts: Sequence[int]) -> pb.ReactionCounts:
+    """Every kind's count, `counts` being in the order of repository_reactions.KINDS."""
     return pb.ReactionCounts(
         target=target_message(*item),
-        counts={kind.upper(): count for kind, count in by_kind.items()},
-        total=sum(by_kind.values()),
+        counts=dict(zip(COUNTED_NAMES, counts, strict=True)),
+        total=sum(counts),
     )
 
 

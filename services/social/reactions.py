@@ -3,7 +3,6 @@ transaction, and their author notified of a first reaction."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -71,13 +70,11 @@ class Reactions:
         )
         if not wanted:
             return []
-        params = {"target_ids": [target_id for _, target_id in wanted]}
         async with self._deps.db.connection() as conn:
-            rows = await repository.rows(conn, repository_reactions.REACTION_COUNTS, params)
-        found: defaultdict[Target, list[tuple[str, int]]] = defaultdict(list)
-        for row in rows:
-            found[row.target_kind, row.target_id].append((row.kind, int(row.reactions)))
-        return [convert.reaction_counts(target, found[target]) for target in wanted]
+            rows = await repository_reactions.counts_of(conn, wanted)
+        return [
+            convert.reaction_counts(target, row) for target, row in zip(wanted, rows, strict=True)
+        ]
 
     async def list(self, target: Target, size: int, token: str) -> tuple[list[pb.Reaction], str]:
         rows, next_token = await paging.newest_first(
