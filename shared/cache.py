@@ -180,10 +180,17 @@ class Cache:
         await self.set_many(tier, {key: value}, ttl_seconds=ttl_seconds)
 
     async def set_many(
-        self, tier: Tier, items: Mapping[str, bytes], *, ttl_seconds: int | None = None
+        self,
+        tier: Tier,
+        items: Mapping[str, bytes],
+        *,
+        ttl_seconds: int | None = None,
+        near_seconds: float | None = None,
     ) -> None:
         """Write `items` for the tier's time to live, or `ttl_seconds` when an entry must
-        be believed for less (a status whose change should show within seconds)."""
+        be believed for less (a status whose change should show within seconds);
+        `near_seconds` bounds the near copies further (entries a read renews once they
+        are that old: a near copy would answer for itself until the end)."""
         if not items or not await self._usable():
             return
         ttl = ttl_seconds or tier.ttl_seconds
@@ -198,7 +205,7 @@ class Cache:
             self._failed(exc)
             return
         if tier in self._near_tiers:
-            self.near.put(full.items(), ttl)
+            self.near.put(full.items(), min(ttl, near_seconds or ttl))
 
     async def delete(self, tier: Tier, *keys: str) -> None:
         """Invalidate here and in every process; if Redis cannot be told now, it is told
@@ -250,12 +257,12 @@ class Cache:
             if 0 <= ms < renew_seconds * 1000 and self.key(tier, key) not in self._inflight
         ]
         if due:
-            self._renew(tier, due, loader, ttl_seconds)
+            self._renew(tier, due, loader, ttl_seconds, near_seconds)
         missing = [key for key in wanted if key not in found]
         waiting = {key: self._inflight.get(self.key(tier, key)) for key in missing}
         mine = [key for key, future in waiting.items() if future is None]
         if mine:
-            found.update(await self._load_batch(tier, mine, loader, ttl_seconds))
+            found.update(await self._load_batch(tier, mine, loader, ttl_seconds, near_seconds))
         for key, future in waiting.items():
             if future is None:
                 continue
@@ -266,13 +273,19 @@ class Cache:
                 if not future.cancelled() or (task is not None and task.cancelling()):
                     raise
                 # The call loading it was cancelled: load it here instead.
-                value = (await self._load_batch(tier, [key], loader, ttl_seconds)).get(key)
+                reload = await self._load_batch(tier, [key], loader, ttl_seconds, near_seconds)
+                value = reload.get(key)
             if value is not None:
                 found[key] = value
         return found
 
     def _renew(
-        self, tier: Tier, keys: list[str], loader: BatchLoader, ttl_seconds: int | None
+        self,
+        tier: Tier,
+        keys: list[str],
+        loader: BatchLoader,
+        ttl_seconds: int | None,
+        near_seconds: float | None,
     ) -> None:
         """Load `keys` again in a task of its own, outside the reader's context (its
         deadline and request id are not the renewal's); a failure leaves the entries to
@@ -280,7 +293,7 @@ class Cache:
 
         async def renew() -> dict[str, bytes]:
             try:
-                return await self._load_batch(tier, keys, loader, ttl_seconds)
+                return await self._load_batch(tier, keys, loader, ttl_seconds, near_seconds)
             except Exception as exc:
                 log.warning("cache entries not renewed", tier=tier.value, error=repr(exc))
                 return {}
@@ -290,7 +303,12 @@ class Cache:
         task.add_done_callback(self._renewals.discard)
 
     async def _load_batch(
-        self, tier: Tier, keys: list[str], loader: BatchLoader, ttl_seconds: int | None
+        self,
+        tier: Tier,
+        keys: list[str],
+        loader: BatchLoader,
+        ttl_seconds: int | None,
+        near_seconds: float | None,
     ) -> dict[str, bytes]:
         """`keys` loaded and written back, each announced in flight while it loads."""
         loop = asyncio.get_running_loop()
@@ -298,7 +316,7 @@ class Cache:
         self._inflight.update(futures)
         try:
             values = dict(await loader(keys))
-            await self.set_many(tier, values, ttl_seconds=ttl_seconds)
+            await self.set_many(tier, values, ttl_seconds=ttl_seconds, near_seconds=near_seconds)
         except BaseException as exc:
             for future in futures.values():
                 if isinstance(exc, asyncio.CancelledError):

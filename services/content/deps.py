@@ -34,6 +34,7 @@ class Deps:
             runtime.client("social"),
             runtime.cache,
             settings.social_answers_seconds,
+            settings.social_answers_kept_seconds,
         )
         return cls(runtime.db, runtime.cache, runtime, settings, peers)
 

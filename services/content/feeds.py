@@ -42,7 +42,7 @@ class Feeds:
         after = paging.position(token, query)
         relation = Relation.UNKNOWN
         if not (privileged(principal) or is_self(principal, author_id)):
-            relations = await self._deps.peers.relations(principal.user_id, [author_id], page=True)
+            relations = await self._deps.peers.relations(principal.user_id, [author_id])
             relation = relations[author_id]
         shown = visibilities(principal, author_id, relation)
         if not shown:
@@ -53,7 +53,7 @@ class Feeds:
         async with self._deps.db.connection() as conn:
             rows = await repository_lists.list_positions(conn, statement)
         rows, next_token = paging.page(rows, limit, paging.by_time, query)
-        posts = await self._posts.decorate(await self._listed(rows), None, page=True)
+        posts = await self._posts.decorate(await self._listed(rows), None)
         return posts, next_token
 
     async def trending(
@@ -69,7 +69,7 @@ class Feeds:
         async with self._deps.db.connection() as conn:
             rows = await repository_lists.list_positions(conn, statement)
         rows, next_token = paging.page(rows, limit, paging.by_score, query)
-        posts = await self._posts.present(principal, await self._listed(rows), None, page=True)
+        posts = await self._posts.present(principal, await self._listed(rows), None)
         return posts, next_token
 
     async def hashtag(
@@ -85,7 +85,7 @@ class Feeds:
         async with self._deps.db.connection() as conn:
             rows = await repository_lists.list_positions(conn, statement)
         rows, next_token = paging.page(rows, limit, paging.by_time, query)
-        posts = await self._posts.present(principal, await self._listed(rows), None, page=True)
+        posts = await self._posts.present(principal, await self._listed(rows), None)
         return posts, next_token
 
     async def _listed(self, rows: list[Record]) -> list[pb.Post]:

@@ -103,8 +103,8 @@ class HomeFeed:
             return link.relation in (Relation.FOLLOWER, Relation.UNKNOWN) and not link.muted
 
         return await asyncio.gather(
-            self._posts.present(principal, ordered, None, keep=followed, page=True),
-            self._deps.peers.authors(list(dict.fromkeys(p.author_id for p in ordered)), page=True),
+            self._posts.present(principal, ordered, None, keep=followed),
+            self._deps.peers.authors(list(dict.fromkeys(p.author_id for p in ordered))),
         )
 
     async def _candidates(

@@ -6,12 +6,15 @@ answer, relations are UNKNOWN and reaction counts unavailable, which the callers
 as documented degraded answers (public posts only, no counts), never as errors. (What
 social learns from content, comments and mentions, travels as events: `events`.)
 
-Social's answers, and users' about the authors of a feed's page, are remembered in Redis
-for `remember_seconds` (settings social_answers_seconds; 0 turns it off), so a hot post
-or feed read does not ask each time, and each process keeps a near copy for at most as
-long again (bounded by the near cache's own TTL): a new reaction, follow, block or
-display name shows on content's reads within twice those seconds at worst. Unknown
-answers (a peer down) are never remembered.
+Social's answers, and users' about the authors of a feed's page, are remembered in Redis:
+fresh for `fresh_seconds` (settings social_answers_seconds), after which a read still
+gets the remembered answer at once and asks the peer again behind it, and kept for at
+most `kept_seconds` (social_answers_kept_seconds), after which a reader waits for the
+peer. So once an answer is remembered, neither a hot post's readers nor a feed's wait for
+a peer: a new reaction, follow, block or display name shows once a read has found the
+answer older than `fresh_seconds` and the peer has answered again behind it
+(milliseconds), or `kept_seconds` after the answer at worst. Unknown answers (a peer
+down) are never remembered.
 """
 
 from __future__ import annotations
@@ -65,13 +68,16 @@ class Peers:
         users: ServiceClient,
         social: ServiceClient,
         cache: Cache,
-        remember_seconds: int,
+        fresh_seconds: int,
+        kept_seconds: int,
     ) -> None:
-        """`remember_seconds`: how long social's answers are reused."""
+        """Peers' answers are remembered fresh for `fresh_seconds` (0: not at all) and
+        kept for `kept_seconds`."""
         self._users = users
         self._social = social
         self._cache = cache
-        self._remember_seconds = remember_seconds
+        self._fresh_seconds = fresh_seconds
+        self._kept_seconds = max(kept_seconds, fresh_seconds)
         self._user_stub = users.stub(users_pb2_grpc.UserServiceStub)
         self._social_stub = social.stub(social_pb2_grpc.SocialServiceStub)
 
@@ -113,15 +119,13 @@ class Peers:
                 raise Unavailable(f"users refused a release: {exc.message}") from exc
 
     async def relations(
-        self, viewer: uuid.UUID, authors: Iterable[uuid.UUID], *, page: bool = False
+        self, viewer: uuid.UUID, authors: Iterable[uuid.UUID]
     ) -> dict[uuid.UUID, Relation]:
         """How each author relates to the viewer; UNKNOWN where social cannot answer."""
-        links = await self.links(viewer, authors, page=page)
+        links = await self.links(viewer, authors)
         return {author: link.relation for author, link in links.items()}
 
-    async def links(
-        self, viewer: uuid.UUID, authors: Iterable[uuid.UUID], *, page: bool = False
-    ) -> dict[uuid.UUID, Link]:
+    async def links(self, viewer: uuid.UUID, authors: Iterable[uuid.UUID]) -> dict[uuid.UUID, Link]:
         """Each author's relation to the viewer, and whether the viewer mutes them."""
 
         async def ask(chunk: Sequence[uuid.UUID]) -> dict[uuid.UUID, bytes]:
@@ -141,7 +145,6 @@ class Peers:
             ask,
             "relations",
             "social",
-            page,
         )
         return {author: _link(answer) for author, answer in answers.items()}
 
@@ -181,7 +184,7 @@ class Peers:
             counts.update({s.user_id: s.followers_count for s in reply.stats})
         return counts
 
-    async def authors(self, user_ids: Sequence[str], *, page: bool = False) -> list[pb.Author]:
+    async def authors(self, user_ids: Sequence[str]) -> list[pb.Author]:
         """Who these users are (remembered like social's answers, else one call per 100);
         those users cannot tell about are left out (degraded)."""
 
@@ -196,13 +199,11 @@ class Peers:
             }
 
         answers = await self._answers(
-            {user_id: f"author:{user_id}" for user_id in user_ids}, ask, "authors", "users", page
+            {user_id: f"author:{user_id}" for user_id in user_ids}, ask, "authors", "users"
         )
         return [pb.Author.FromString(a) for a in answers.values() if a is not None]
 
-    async def reactions(
-        self, post_ids: Iterable[str], *, page: bool = False
-    ) -> dict[str, pb.ReactionCounts]:
+    async def reactions(self, post_ids: Iterable[str]) -> dict[str, pb.ReactionCounts]:
         """Reaction counts per post (canonical ids); unavailable where social cannot answer."""
 
         async def ask(chunk: Sequence[str]) -> dict[str, bytes]:
@@ -219,7 +220,6 @@ class Peers:
             ask,
             "reaction counts",
             "social",
-            page,
         )
         return {
             post_id: pb.ReactionCounts(available=False)
@@ -231,11 +231,12 @@ class Peers:
     async def remember_no_reactions(self, post_id: str) -> None:
         """Remember, as if social had answered, that a post just created has no reactions
         (nobody could have reacted yet): its creation and first reads need not ask."""
-        if self._remember_seconds > 0:
+        if self._fresh_seconds > 0:
             await self._cache.set_many(
                 ANSWERS_TIER,
                 {_reactions_key(post_id): _counts_answer(dict.fromkeys(REACTION_KINDS, 0))},
-                ttl_seconds=self._remember_seconds,
+                ttl_seconds=self._kept_seconds,
+                near_seconds=self._fresh_seconds,
             )
 
     async def _answers(
@@ -244,17 +245,11 @@ class Peers:
         ask: Callable[[Sequence[K]], Awaitable[dict[K, bytes]]],
         what: str,
         peer: str,
-        page: bool,
     ) -> dict[K, bytes | None]:
         """The peer's answer for each of `keys`, remembered or asked for (one call per
         BATCH; an answer another read is already asking for is awaited, not asked again);
-        None for all it was asked and could not answer.
-
-        `page`: the answers are a page's (a list's or a feed's), which is read again and
-        again whole, so those read in the second half of their life are asked for again
-        ahead, and a hot page's answers never expire under a reader who then waits. Posts
-        asked for by id are not: read at random, they would renew far more answers than
-        are read again (measured: twice social's work for random batches of 100)."""
+        None for all it was asked and could not answer. An answer older than
+        `fresh_seconds` is answered as it is and asked for again in the background."""
         items = {key: item for item, key in keys.items()}
 
         async def load(missing: list[str]) -> dict[str, bytes]:
@@ -263,25 +258,25 @@ class Peers:
                 fresh.update((keys[item], answer) for item, answer in (await ask(chunk)).items())
             return fresh
 
-        remember = self._remember_seconds
+        fresh, kept = self._fresh_seconds, self._kept_seconds
         try:
-            if remember > 0:
+            if fresh > 0:
                 answers = await self._cache.get_many_or_load(
                     ANSWERS_TIER,
                     keys.values(),
                     load,
-                    ttl_seconds=remember,
-                    near_seconds=remember,
-                    renew_seconds=remember / 2 if page else 0.0,
+                    ttl_seconds=kept,
+                    near_seconds=fresh,
+                    renew_seconds=kept - fresh,
                 )
             else:
                 answers = await load(list(keys.values()))
         except DomainError as exc:
             log.warning(f"{what} unknown: {peer} did not answer", error=exc.message)
             answers = {}
-            if remember > 0:
+            if fresh > 0:
                 answers = await self._cache.get_many(
-                    ANSWERS_TIER, keys.values(), near_seconds=remember
+                    ANSWERS_TIER, keys.values(), near_seconds=fresh
                 )
         return {item: answers.get(key) for item, key in keys.items()}
 

@@ -160,19 +160,16 @@ class Posts:
         posts: Sequence[pb.Post],
         fields: frozenset[str] | None,
         keep: Callable[[pb.Post, Link], bool] | None = None,
-        *,
-        page: bool = False,
     ) -> list[pb.Post]:
         """What the caller may see of these posts (and `keep` keeps, told how the caller
         relates to each author), decorated; order kept. Social's two answers (relations,
-        reaction counts) are awaited together, not one after the other. `page`: the posts
-        are a list's or feed's page (Peers renews a page's answers ahead)."""
+        reaction counts) are awaited together, not one after the other."""
         authors = set()
         if not privileged(principal):
             authors = {uuid.UUID(p.author_id) for p in posts} - {principal.user_id}
         links, reactions = await asyncio.gather(
-            self._deps.peers.links(principal.user_id, authors, page=page),
-            self._reactions(posts, fields, page),
+            self._deps.peers.links(principal.user_id, authors),
+            self._reactions(posts, fields),
         )
         unknown = Link(Relation.UNKNOWN, muted=False)
         shown = []
@@ -186,17 +183,17 @@ class Posts:
         return _decorated(shown, reactions, fields)
 
     async def decorate(
-        self, posts: Sequence[pb.Post], fields: frozenset[str] | None, *, page: bool = False
+        self, posts: Sequence[pb.Post], fields: frozenset[str] | None
     ) -> list[pb.Post]:
         """Posts the caller may see, with their reactions (social's), masked."""
-        return _decorated(posts, await self._reactions(posts, fields, page), fields)
+        return _decorated(posts, await self._reactions(posts, fields), fields)
 
     async def _reactions(
-        self, posts: Sequence[pb.Post], fields: frozenset[str] | None, page: bool = False
+        self, posts: Sequence[pb.Post], fields: frozenset[str] | None
     ) -> dict[str, pb.ReactionCounts] | None:
         """The posts' reaction counts, or None when the mask leaves them out."""
         if fields is None or "reactions" in fields:
-            return await self._deps.peers.reactions((p.id for p in posts), page=page)
+            return await self._deps.peers.reactions(p.id for p in posts)
         return None
 
     async def _one(

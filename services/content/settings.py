@@ -11,9 +11,12 @@ class ContentSettings(ServiceSettings):
     media_reconcile_interval_seconds: float = 30.0
     # Striped view counters per video: concurrent views spread over this many rows.
     video_view_slots: int = 16
-    # How long social's answers (relations, reaction counts) are reused by content's reads,
-    # so a hot post is not a call to social per read; 0 asks social every time.
+    # How long social's answers (relations, reaction counts) and users' (a feed's authors)
+    # are reused by content's reads as they are, so a hot post is not a call to social per
+    # read (0 asks every time); and how long they are kept, read past that first time and
+    # asked for again behind the read, so no read waits for an answer it has had lately.
     social_answers_seconds: int = 5
+    social_answers_kept_seconds: int = 60
     # Home feeds: entries kept per user; authors with more followers than this are not
     # fanned out (their posts are merged in at read time); a feed unread this long expires.
     feed_size: int = 800

@@ -97,3 +97,18 @@ async def test_near_cache_stays_off_while_redis_is_unreachable() -> None:
     await asyncio.sleep(0.5)
     assert not cache.near.enabled
     await cache.close()
+
+
+async def test_a_loaded_entrys_copy_lives_no_longer_than_near_seconds(
+    pair: tuple[Cache, Cache],
+) -> None:
+    reader, _ = pair
+
+    async def load(keys: list[str]) -> dict[str, bytes]:
+        return {key: b"loaded" for key in keys}
+
+    await reader.get_many_or_load(Tier.PROFILES, ["user:4"], load, near_seconds=0.2)
+    await reader.redis.set(reader.key(Tier.PROFILES, "user:4"), b"renewed")
+    await asyncio.sleep(0.3)
+
+    assert await reader.get(Tier.PROFILES, "user:4") == b"renewed"

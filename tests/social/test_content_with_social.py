@@ -42,8 +42,9 @@ COMMENT, REPLY, MENTION = (
 )
 # A write must not wait out a downstream timeout to learn that social is down.
 FAST_WRITE_SECONDS = 1.0
-# How long the `remembering` content reuses social's answers.
+# How long the `remembering` content reuses social's answers as they are, and keeps them.
 REMEMBER_SECONDS = 1
+KEPT_SECONDS = 3
 
 
 def counted(counts: content_pb2.ReactionCounts) -> dict[str, int]:
@@ -139,13 +140,15 @@ async def test_a_page_of_posts_asks_social_once_for_counts_and_once_for_relation
 async def remembering(
     content_db_url, social_db_url, redis_url, users_server
 ) -> AsyncIterator[tuple[content_pb2_grpc.ContentServiceStub, Any]]:
-    """Content reusing social's answers for a second, and its social."""
+    """Content reusing social's answers for a second and keeping them for three, and its
+    social."""
     async with content_and_social(
         content_db_url,
         social_db_url,
         redis_url,
         f"127.0.0.1:{users_server.port}",
         social_answers_seconds=REMEMBER_SECONDS,
+        social_answers_kept_seconds=KEPT_SECONDS,
     ) as (content, social):
         content_channel, social_channel = open_channel(content.port), open_channel(social.port)
         yield (
@@ -195,15 +198,36 @@ async def test_a_new_posts_counts_are_socials_answer_without_asking_it(rememberi
     assert dict(created.reactions.counts) == dict(social_says.counts)
 
 
-async def test_a_new_reaction_shows_once_the_remembered_count_expires(remembering, alice, bob):
+async def counts_seen(content: Any, caller: Any, post_id: str) -> dict[str, int]:
+    return counted((await get_post(content, caller, post_id)).reactions)
+
+
+async def test_an_aged_count_is_answered_at_once_and_renewed_behind_the_read(
+    remembering, alice, bob
+):
     content, social = remembering
     post = await create_post(content, alice)
-    assert counted((await get_post(content, bob, post.id)).reactions) == {}
+    assert await counts_seen(content, bob, post.id) == {}
     await react(social, bob, post_target(post.id), pb.REACTION_KIND_LIKE)
-
     await asyncio.sleep(REMEMBER_SECONDS + 0.2)
 
-    assert counted((await get_post(content, bob, post.id)).reactions) == {"LIKE": 1}
+    aged = await counts_seen(content, bob, post.id)
+    renewed = await harness.settled(lambda: counts_seen(content, bob, post.id), {"LIKE": 1})
+
+    assert (aged, renewed) == ({}, {"LIKE": 1})
+
+
+async def test_a_count_kept_past_its_life_is_asked_for_before_the_read_answers(
+    remembering, alice, bob
+):
+    content, social = remembering
+    post = await create_post(content, alice)
+    assert await counts_seen(content, bob, post.id) == {}
+    await react(social, bob, post_target(post.id), pb.REACTION_KIND_LIKE)
+
+    await asyncio.sleep(KEPT_SECONDS + 0.2)
+
+    assert await counts_seen(content, bob, post.id) == {"LIKE": 1}
 
 
 # --- notifications -----------------------------------------------------------------------
