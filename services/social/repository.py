@@ -18,6 +18,7 @@ order and cannot deadlock.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections.abc import Sequence
@@ -43,7 +44,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.social.tables import blocks, follows, friendships, mutes, user_counts
@@ -92,17 +93,29 @@ async def add_to_counters(
     """Add each change (its key columns, slot included, and deltas) to its slot row."""
     if not changes:
         return
-    keys = [column.name for column in table.primary_key.columns]
-    counts = [column.name for column in table.columns if column.name not in keys]
+    keys, counts = _counter_columns(table)
     ordered = sorted(changes, key=lambda change: tuple(change[k] for k in keys))
-    statement = insert(table).values(
-        [{c: change.get(c, 0) for c in counts} | {k: change[k] for k in keys} for change in ordered]
-    )
-    await conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=keys,
-            set_={c: table.c[c] + statement.excluded[c] for c in counts},
-        )
+    rows = [
+        {c: change.get(c, 0) for c in counts} | {k: change[k] for k in keys} for change in ordered
+    ]
+    await conn.execute(_adding_to(table), rows)
+
+
+def _counter_columns(table: Table) -> tuple[list[str], list[str]]:
+    """A counter table's key columns (slot included) and its count columns."""
+    keys = [column.name for column in table.primary_key.columns]
+    return keys, [column.name for column in table.columns if column.name not in keys]
+
+
+@functools.cache
+def _adding_to(table: Table) -> Insert:
+    """The upsert adding to a counter table's slot rows, built once per table and sent
+    with the rows as parameters: a multi-row VALUES with the rows in it cannot be cached,
+    so it was compiled again on every follow and reaction."""
+    keys, counts = _counter_columns(table)
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=keys, set_={c: table.c[c] + statement.excluded[c] for c in counts}
     )
 
 
