@@ -151,6 +151,11 @@ def envelope(
     )
 
 
+# Built once, the row sent as parameters: a statement built per event cost more CPU than
+# sending it.
+_RECORD = insert(outbox)
+
+
 async def record(
     conn: AsyncConnection,
     stream: str,
@@ -168,13 +173,12 @@ async def record(
         inbound = context.inbound.get()
         request_id = inbound.request_id if inbound is not None else ""
     event = envelope(event_type, aggregate_id, payload, request_id=request_id, version=version)
-    await conn.execute(
-        insert(outbox).values(
-            id=uuid.UUID(event.id),
-            stream=stream,
-            event_type=event_type,
-            aggregate_id=event.aggregate_id,
-            envelope=event.SerializeToString(),
-        )
-    )
+    row = {
+        "id": uuid.UUID(event.id),
+        "stream": stream,
+        "event_type": event_type,
+        "aggregate_id": event.aggregate_id,
+        "envelope": event.SerializeToString(),
+    }
+    await conn.execute(_RECORD, row)
     return event

@@ -172,10 +172,9 @@ async def start_serving(
 def plan(conn: psycopg.Connection[Any], statement: Any, **params: Any) -> str:
     """EXPLAIN a SQLAlchemy statement exactly as the service sends it, with its parameters
     (`params` fills bind parameters the statement leaves open, such as an `ids` array)."""
-    compiled = statement.compile(
-        dialect=postgresql.psycopg.dialect(), compile_kwargs={"render_postcompile": True}
-    )
-    rows = conn.execute(f"EXPLAIN {compiled}", compiled.construct_params(params)).fetchall()
+    compiled = statement.compile(dialect=postgresql.psycopg.dialect())
+    expanded = compiled.construct_expanded_state(params)
+    rows = conn.execute(f"EXPLAIN {expanded.statement}", expanded.parameters).fetchall()
     return "\n".join(row[0] for row in rows)
 
 

@@ -177,10 +177,10 @@ class Comments:
                     raise NotFound("comment", str(parent_id))
                 if parent.moderation_state != "visible" and not everything:
                     raise NotFound("comment", str(parent_id))
-            statement = repository_comments.comments_statement(
+            page = repository_comments.comments_query(
                 post_id, parent_id, everything, after, limit + 1
             )
-            rows = await repository_comments.list_comments(conn, statement)
+            rows = await repository.rows_of(conn, page)
         rows, next_token = paging.page(rows, limit, paging.by_time, query)
         return [convert.comment(row) for row in rows], next_token
 

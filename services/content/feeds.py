@@ -11,7 +11,7 @@ import uuid
 from datetime import timedelta
 
 from daira.content.v1 import content_pb2 as pb
-from services.content import paging, parsing, repository_lists
+from services.content import paging, parsing, repository, repository_lists
 from services.content.deps import Deps, is_self, now, privileged, visibilities
 from services.content.peers import Relation
 from services.content.posts import Posts
@@ -47,11 +47,11 @@ class Feeds:
         shown = visibilities(principal, author_id, relation)
         if not shown:
             return [], ""
-        statement = repository_lists.user_posts_statement(
+        page = repository_lists.user_posts_query(
             author_id, shown, privileged(principal), after, limit + 1
         )
         async with self._deps.db.connection() as conn:
-            rows = await repository_lists.list_positions(conn, statement)
+            rows = await repository.rows_of(conn, page)
         rows, next_token = paging.page(rows, limit, paging.by_time, query)
         posts = await self._posts.decorate(await self._listed(rows), None)
         return posts, next_token
@@ -65,9 +65,9 @@ class Feeds:
             raise InvalidArgument("window", "must be HOUR, DAY or WEEK")
         query = {"trending": name}
         after = paging.position(token, query, scored=True)
-        statement = repository_lists.trending_statement(now() - span, after, limit + 1)
+        page = repository_lists.trending_query(now() - span, after, limit + 1)
         async with self._deps.db.connection() as conn:
-            rows = await repository_lists.list_positions(conn, statement)
+            rows = await repository.rows_of(conn, page)
         rows, next_token = paging.page(rows, limit, paging.by_score, query)
         posts = await self._posts.present(principal, await self._listed(rows), None)
         return posts, next_token
@@ -81,9 +81,9 @@ class Feeds:
         limit = pagination.page_size(size)
         query = {"tag": normalized}
         after = paging.position(token, query)
-        statement = repository_lists.hashtag_statement(normalized, after, limit + 1)
+        page = repository_lists.hashtag_query(normalized, after, limit + 1)
         async with self._deps.db.connection() as conn:
-            rows = await repository_lists.list_positions(conn, statement)
+            rows = await repository.rows_of(conn, page)
         rows, next_token = paging.page(rows, limit, paging.by_time, query)
         posts = await self._posts.present(principal, await self._listed(rows), None)
         return posts, next_token

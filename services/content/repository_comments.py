@@ -8,15 +8,16 @@ deletes of one post's comments serialise in the same order and cannot deadlock.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.content.repository import After, Record, keyset
+from services.content.repository import LIMIT, After, Query, Record, keyset, page_params
 from services.content.tables import comments
 
 LIVE_COMMENT = comments.c.deleted_at.is_(None)
@@ -126,26 +127,32 @@ async def set_comment_moderation(
     return result.one_or_none()
 
 
-def comments_statement(
+def comments_query(
     post_id: uuid.UUID,
     parent_id: uuid.UUID | None,
     moderated_too: bool,
     after: After,
     limit: int,
-) -> Select[Any]:
+) -> Query:
     """A post's top-level comments or one comment's replies, oldest first, on comments_thread."""
+    statement = _comments(parent_id is not None, moderated_too, after is not None)
+    return statement, page_params(after, limit, post_id=post_id, parent_id=parent_id)
+
+
+@functools.cache
+def _comments(replies: bool, moderated_too: bool, paged: bool) -> Select[Any]:
     parent = (
-        comments.c.parent_id.is_(None) if parent_id is None else comments.c.parent_id == parent_id
+        comments.c.parent_id == bindparam("parent_id", type_=UUID(as_uuid=True))
+        if replies
+        else comments.c.parent_id.is_(None)
     )
-    statement = select(*COMMENT_COLUMNS).where(comments.c.post_id == post_id, parent, LIVE_COMMENT)
+    statement = select(*COMMENT_COLUMNS).where(
+        comments.c.post_id == bindparam("post_id", type_=UUID(as_uuid=True)), parent, LIVE_COMMENT
+    )
     if not moderated_too:
         statement = statement.where(comments.c.moderation_state == "visible")
-    if after is not None:
+    if paged:
         types = (comments.c.created_at.type, UUID(as_uuid=True))
         keys = (comments.c.created_at, comments.c.id)
-        statement = statement.where(keyset(keys, after, types, newest=False))
-    return statement.order_by(comments.c.created_at, comments.c.id).limit(limit)
-
-
-async def list_comments(conn: AsyncConnection, statement: Select[Any]) -> list[Record]:
-    return list((await conn.execute(statement)).all())
+        statement = statement.where(keyset(keys, types, newest=False))
+    return statement.order_by(comments.c.created_at, comments.c.id).limit(LIMIT)

@@ -1,75 +1,85 @@
 """SQL of the lists of posts: an author's timeline, trending and a hashtag's posts.
 
 Each is one keyset query on an index in its order, returning only each post's id and
-its position (the posts themselves are read through the posts cache). Built here so the
-query-plan tests EXPLAIN exactly what the service runs.
+its position (the posts themselves are read through the posts cache). Built here, once
+per shape (`Query`), so the query-plan tests EXPLAIN exactly what the service runs.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Select, and_, select
+from sqlalchemy import Float, Select, and_, bindparam, select
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.content.repository import LIVE_POST, After, Record, keyset
+from services.content.repository import LIMIT, LIVE_POST, After, Query, keyset, page_params
 from services.content.tables import post_hashtags, posts
-
-
-def user_posts_statement(
-    author_id: uuid.UUID, visibilities: Sequence[str], moderated_too: bool, after: After, limit: int
-) -> Select[Any]:
-    """An author's timeline, newest first, on posts_author_timeline: each post's id and
-    position (the posts themselves are read through the posts cache)."""
-    statement = select(posts.c.id, posts.c.created_at).where(
-        posts.c.author_id == author_id, LIVE_POST, posts.c.visibility.in_(visibilities)
-    )
-    if not moderated_too:
-        statement = statement.where(posts.c.moderation_state == "visible")
-    if after is not None:
-        types = (posts.c.created_at.type, UUID(as_uuid=True))
-        statement = statement.where(
-            keyset((posts.c.created_at, posts.c.id), after, types, newest=True)
-        )
-    return statement.order_by(posts.c.created_at.desc(), posts.c.id.desc()).limit(limit)
-
 
 LISTED = and_(LIVE_POST, posts.c.visibility == "public", posts.c.moderation_state == "visible")
 
 
-def trending_statement(since: datetime, after: After, limit: int) -> Select[Any]:
+def user_posts_query(
+    author_id: uuid.UUID, visibilities: Sequence[str], moderated_too: bool, after: After, limit: int
+) -> Query:
+    """An author's timeline, newest first, on posts_author_timeline: each post's id and
+    position (the posts themselves are read through the posts cache)."""
+    statement = _user_posts(tuple(visibilities), moderated_too, after is not None)
+    return statement, page_params(after, limit, author_id=author_id)
+
+
+@functools.cache
+def _user_posts(visibilities: tuple[str, ...], moderated_too: bool, paged: bool) -> Select[Any]:
+    statement = select(posts.c.id, posts.c.created_at).where(
+        posts.c.author_id == bindparam("author_id", type_=UUID(as_uuid=True)),
+        LIVE_POST,
+        posts.c.visibility.in_(visibilities),
+    )
+    if not moderated_too:
+        statement = statement.where(posts.c.moderation_state == "visible")
+    if paged:
+        types = (posts.c.created_at.type, UUID(as_uuid=True))
+        statement = statement.where(keyset((posts.c.created_at, posts.c.id), types, newest=True))
+    return statement.order_by(posts.c.created_at.desc(), posts.c.id.desc()).limit(LIMIT)
+
+
+def trending_query(since: datetime, after: After, limit: int) -> Query:
     """Public posts of the window by score, on the partial index posts_trending: ids and
     scores."""
+    return _trending(after is not None), page_params(after, limit, since=since)
+
+
+@functools.cache
+def _trending(paged: bool) -> Select[Any]:
     statement = select(posts.c.id, posts.c.trending_score).where(
-        LISTED, posts.c.created_at >= since
+        LISTED, posts.c.created_at >= bindparam("since", type_=posts.c.created_at.type)
     )
-    if after is not None:
+    if paged:
         types = (Float(), UUID(as_uuid=True))
         statement = statement.where(
-            keyset((posts.c.trending_score, posts.c.id), after, types, newest=True)
+            keyset((posts.c.trending_score, posts.c.id), types, newest=True)
         )
-    return statement.order_by(posts.c.trending_score.desc(), posts.c.id.desc()).limit(limit)
+    return statement.order_by(posts.c.trending_score.desc(), posts.c.id.desc()).limit(LIMIT)
 
 
-def hashtag_statement(tag: str, after: After, limit: int) -> Select[Any]:
+def hashtag_query(tag: str, after: After, limit: int) -> Query:
     """A tag's public posts, newest first, walking post_hashtags_by_tag: ids and positions."""
+    return _hashtag(after is not None), page_params(after, limit, tag=tag)
+
+
+@functools.cache
+def _hashtag(paged: bool) -> Select[Any]:
     statement = (
         select(post_hashtags.c.post_id.label("id"), post_hashtags.c.created_at)
         .select_from(post_hashtags.join(posts, posts.c.id == post_hashtags.c.post_id))
-        .where(post_hashtags.c.tag == tag, LISTED)
+        .where(post_hashtags.c.tag == bindparam("tag", type_=post_hashtags.c.tag.type), LISTED)
     )
-    if after is not None:
+    if paged:
         types = (post_hashtags.c.created_at.type, UUID(as_uuid=True))
         keys = (post_hashtags.c.created_at, post_hashtags.c.post_id)
-        statement = statement.where(keyset(keys, after, types, newest=True))
+        statement = statement.where(keyset(keys, types, newest=True))
     order = (post_hashtags.c.created_at.desc(), post_hashtags.c.post_id.desc())
-    return statement.order_by(*order).limit(limit)
-
-
-async def list_positions(conn: AsyncConnection, statement: Select[Any]) -> list[Record]:
-    """The rows of a list statement: each post's id and where it stands in the list."""
-    return list((await conn.execute(statement)).all())
+    return statement.order_by(*order).limit(LIMIT)

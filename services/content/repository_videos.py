@@ -8,15 +8,16 @@ the sum over its slots, read in the same statement as the video.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, SmallInteger, func, literal, select, update
+from sqlalchemy import BigInteger, Select, SmallInteger, bindparam, func, literal, select, update
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.content.repository import After, Record, keyset
+from services.content.repository import LIMIT, After, Query, Record, keyset, page_params
 from services.content.tables import video_view_counters, videos
 
 # A video whose author's account was deleted is in no read and takes no change.
@@ -119,24 +120,27 @@ async def set_video_moderation(
     return result.one_or_none() is not None
 
 
-def user_videos_statement(
+def user_videos_query(
     author_id: uuid.UUID, published_only: bool, moderated_too: bool, after: After, limit: int
-) -> Select[Any]:
+) -> Query:
     """An author's videos, newest first, on videos_author."""
-    statement = select(*VIDEO_COLUMNS).where(videos.c.author_id == author_id, LIVE_VIDEO)
+    statement = _user_videos(published_only, moderated_too, after is not None)
+    return statement, page_params(after, limit, author_id=author_id)
+
+
+@functools.cache
+def _user_videos(published_only: bool, moderated_too: bool, paged: bool) -> Select[Any]:
+    statement = select(*VIDEO_COLUMNS).where(
+        videos.c.author_id == bindparam("author_id", type_=UUID(as_uuid=True)), LIVE_VIDEO
+    )
     if published_only:
         statement = statement.where(videos.c.state == "published")
     if not moderated_too:
         statement = statement.where(videos.c.moderation_state == "visible")
-    if after is not None:
+    if paged:
         types = (videos.c.created_at.type, UUID(as_uuid=True))
-        keys = (videos.c.created_at, videos.c.id)
-        statement = statement.where(keyset(keys, after, types, newest=True))
-    return statement.order_by(videos.c.created_at.desc(), videos.c.id.desc()).limit(limit)
-
-
-async def list_videos(conn: AsyncConnection, statement: Select[Any]) -> list[Record]:
-    return list((await conn.execute(statement)).all())
+        statement = statement.where(keyset((videos.c.created_at, videos.c.id), types, newest=True))
+    return statement.order_by(videos.c.created_at.desc(), videos.c.id.desc()).limit(LIMIT)
 
 
 async def delete_videos_of(conn: AsyncConnection, author_id: uuid.UUID, now: datetime) -> None:

@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from daira.content.v1 import content_pb2 as pb
-from services.content import convert, paging, repository_videos, validation
+from services.content import convert, paging, repository, repository_videos, validation
 from services.content.deps import Deps, is_self, now, privileged, require_user
 from shared import pagination
 from shared.auth import Principal
@@ -72,7 +72,7 @@ class Videos:
         query = {"videos": str(author_id)}
         after = paging.position(token, query)
         everything = privileged(principal)
-        statement = repository_videos.user_videos_statement(
+        page = repository_videos.user_videos_query(
             author_id,
             published_only=not (everything or is_self(principal, author_id)),
             moderated_too=everything,
@@ -80,7 +80,7 @@ class Videos:
             limit=limit + 1,
         )
         async with self._deps.db.connection() as conn:
-            rows = await repository_videos.list_videos(conn, statement)
+            rows = await repository.rows_of(conn, page)
         rows, next_token = paging.page(rows, limit, paging.by_time, query)
         return [convert.video(row) for row in rows], next_token
 

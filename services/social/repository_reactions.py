@@ -32,47 +32,57 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.social.repository import After, Record, Target, page_statement
+from services.social.repository import After, Record, Target, id_param, page_statement
 from services.social.tables import reaction_counts, reactions
+
+# Built once (as every statement of a hot path), the values sent as parameters.
+_NEW_REACTION = insert(reactions).values(
+    target_kind=bindparam("target_kind", type_=reactions.c.target_kind.type),
+    target_id=id_param("target_id"),
+    user_id=id_param("user_id"),
+    kind=bindparam("kind", type_=reactions.c.kind.type),
+    created_at=bindparam("now", type_=reactions.c.created_at.type),
+    updated_at=bindparam("now", type_=reactions.c.updated_at.type),
+)
+UPSERT_REACTION = _NEW_REACTION.on_conflict_do_update(
+    index_elements=[reactions.c.target_id, reactions.c.target_kind, reactions.c.user_id],
+    set_={
+        "kind": _NEW_REACTION.excluded.kind,
+        "updated_at": case(
+            (reactions.c.kind != _NEW_REACTION.excluded.kind, _NEW_REACTION.excluded.updated_at),
+            else_=reactions.c.updated_at,
+        ),
+    },
+).returning(*reactions.c, literal_column("old.kind").label("previous"))
+DELETE_REACTION = (
+    delete(reactions)
+    .where(
+        reactions.c.target_id == id_param("target_id"),
+        reactions.c.target_kind == bindparam("target_kind", type_=reactions.c.target_kind.type),
+        reactions.c.user_id == id_param("user_id"),
+    )
+    .returning(reactions.c.kind)
+)
 
 
 async def upsert_reaction(
     conn: AsyncConnection, target: Target, user_id: uuid.UUID, kind: str, now: datetime
 ) -> Record:
     """The user's reaction to the target, now `kind`; `previous` is the kind it replaced."""
-    statement = insert(reactions).values(
-        target_kind=target[0],
-        target_id=target[1],
-        user_id=user_id,
-        kind=kind,
-        created_at=now,
-        updated_at=now,
-    )
-    changed = reactions.c.kind != statement.excluded.kind
-    upsert = statement.on_conflict_do_update(
-        index_elements=[reactions.c.target_id, reactions.c.target_kind, reactions.c.user_id],
-        set_={
-            "kind": statement.excluded.kind,
-            "updated_at": case(
-                (changed, statement.excluded.updated_at), else_=reactions.c.updated_at
-            ),
-        },
-    ).returning(*reactions.c, literal_column("old.kind").label("previous"))
-    return (await conn.execute(upsert)).one()
+    params = {
+        "target_kind": target[0],
+        "target_id": target[1],
+        "user_id": user_id,
+        "kind": kind,
+        "now": now,
+    }
+    return (await conn.execute(UPSERT_REACTION, params)).one()
 
 
 async def delete_reaction(conn: AsyncConnection, target: Target, user_id: uuid.UUID) -> str | None:
     """The kind of the reaction removed; None if there was none."""
-    statement = (
-        delete(reactions)
-        .where(
-            reactions.c.target_id == target[1],
-            reactions.c.target_kind == target[0],
-            reactions.c.user_id == user_id,
-        )
-        .returning(reactions.c.kind)
-    )
-    return (await conn.execute(statement)).scalar_one_or_none()
+    params = {"target_kind": target[0], "target_id": target[1], "user_id": user_id}
+    return (await conn.execute(DELETE_REACTION, params)).scalar_one_or_none()
 
 
 async def delete_reactions_of(
