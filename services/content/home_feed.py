@@ -59,6 +59,9 @@ class HomeFeed:
         self._posts = posts
         settings = deps.settings
         self.store = FeedStore(deps.runtime.redis, settings.feed_size, settings.feed_idle_seconds)
+        # Rebuilds under way in this process, by user: a read of a feed being rebuilt
+        # waits for that rebuild rather than starting another.
+        self._rebuilds: dict[uuid.UUID, asyncio.Future[Page | None]] = {}
 
     async def page(
         self, principal: Principal, size: int, token: str
@@ -124,7 +127,7 @@ class HomeFeed:
         top = below[0] if below else None
         stored = await self.store.page(me, top, count + 1)
         if stored is None:
-            stored = await self.rebuild(me) or await self.store.page(me, top, count + 1)
+            stored = await self._rebuilt(me) or await self.store.page(me, top, count + 1)
         if stored is None:  # gone again at once (evicted): answer from the database
             return await self._from_database(me, below, count)
         timelines = [stored.entries]
@@ -145,6 +148,17 @@ class HomeFeed:
         authors = [me, *(await self._followed(me) or [])]
         entries = await self._newest(me, authors, below, count + 1)
         return entries[:count], len(entries) > count
+
+    async def _rebuilt(self, me: uuid.UUID) -> Page | None:
+        """`rebuild`, once at a time per user in this process: the reads that find the feed
+        missing together wait for one rebuild (each would otherwise ask social for everyone
+        the user follows and read all their newest posts)."""
+        running = self._rebuilds.get(me)
+        if running is None:
+            running = asyncio.ensure_future(self.rebuild(me))
+            self._rebuilds[me] = running
+            running.add_done_callback(lambda _: self._rebuilds.pop(me, None))
+        return await asyncio.shield(running)
 
     async def rebuild(self, me: uuid.UUID) -> Page | None:
         """Build and keep the user's feed from the database: the newest posts of everyone

@@ -34,6 +34,7 @@ from services.content import SPEC as CONTENT
 from services.social import SPEC
 from services.social.api import build
 from services.social.settings import SocialSettings
+from shared import metrics
 from shared.auth import Role, TokenService
 from shared.server import RunningServer
 from tests import harness
@@ -321,6 +322,11 @@ async def notified(stub: Any, account: Caller) -> list[tuple[int, str]]:
 
 def post_target(post_id: str) -> pb.Target:
     return pb.Target(kind=pb.TARGET_KIND_POST, id=post_id)
+
+
+def calls_to_social(method: str) -> float:
+    """How many calls of `method` content made to social that succeeded, in this process."""
+    return metrics.DOWNSTREAM_CALLS.labels("social", method, "OK")._value.get()
 
 
 async def react(

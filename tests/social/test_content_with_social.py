@@ -19,6 +19,7 @@ from shared import metrics
 from tests import harness
 
 from .conftest import (
+    calls_to_social,
     content_and_social,
     content_service,
     create_comment,
@@ -50,11 +51,6 @@ KEPT_SECONDS = 3
 def counted(counts: content_pb2.ReactionCounts) -> dict[str, int]:
     """The kinds reacted with, and how often."""
     return {kind: n for kind, n in counts.counts.items() if n}
-
-
-def calls_to_social(method: str) -> float:
-    """How many calls of `method` content made to social that succeeded, in this process."""
-    return metrics.DOWNSTREAM_CALLS.labels("social", method, "OK")._value.get()
 
 
 # --- who sees which posts ----------------------------------------------------------------

@@ -25,7 +25,14 @@ from services.content.feed_store import (
     score,
 )
 
-from .conftest import CELEBRITY_FOLLOWERS, content_service, create_post, follow, open_channel
+from .conftest import (
+    CELEBRITY_FOLLOWERS,
+    calls_to_social,
+    content_service,
+    create_post,
+    follow,
+    open_channel,
+)
 
 
 async def feed(content_stub, reader, page_size=20, page_token="") -> cpb.GetHomeFeedResponse:
@@ -226,6 +233,22 @@ async def test_a_missing_feed_is_rebuilt_whole_on_the_next_read(
         await redis.delete(feed_key(alice.id))
 
     assert await feed_ids(content_stub, alice) == expected
+
+
+async def test_reads_that_find_a_feed_missing_together_rebuild_it_once(
+    stub, content_stub, redis_url, alice, bob
+):
+    await follow(stub, alice, bob)
+    post = await create_post(content_stub, bob)
+    assert await feed_once(content_stub, alice, [post.id]) == [post.id]
+    async with Redis.from_url(redis_url) as redis:
+        await redis.delete(feed_key(alice.id))
+    asked = calls_to_social("ListFollowing")
+
+    pages = await asyncio.gather(*(feed_ids(content_stub, alice) for _ in range(8)))
+
+    assert pages == [[post.id]] * 8
+    assert calls_to_social("ListFollowing") - asked == 1
 
 
 async def test_a_rebuilt_feed_scores_each_post_by_its_exact_creation_time(
