@@ -68,11 +68,11 @@ def privileged(principal: Principal) -> bool:
     return principal.is_staff or principal.role is Role.SERVICE
 
 
-def is_self(principal: Principal, user_id: uuid.UUID) -> bool:
+def is_self(principal: Principal, user_id: uuid.UUID | str) -> bool:
     return principal.role is not Role.SERVICE and principal.subject == str(user_id)
 
 
-def visibilities(principal: Principal, author_id: uuid.UUID, relation: Relation) -> list[str]:
+def visibilities(principal: Principal, author_id: uuid.UUID | str, relation: Relation) -> list[str]:
     """Which of an author's posts the caller may see.
 
     Social being unreachable (UNKNOWN) shows only public posts, as to a viewer who does
@@ -89,7 +89,11 @@ def visibilities(principal: Principal, author_id: uuid.UUID, relation: Relation)
 
 
 def sees(
-    principal: Principal, author_id: uuid.UUID, visibility: str, moderation: str, relation: Relation
+    principal: Principal,
+    author_id: uuid.UUID | str,
+    visibility: str,
+    moderation: str,
+    relation: Relation,
 ) -> bool:
     """Whether the caller may see one post (or comment: visibility "public")."""
     if moderation != "visible" and not privileged(principal):

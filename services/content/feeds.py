@@ -42,8 +42,8 @@ class Feeds:
         after = paging.position(token, query)
         relation = Relation.UNKNOWN
         if not (privileged(principal) or is_self(principal, author_id)):
-            relations = await self._deps.peers.relations(principal.user_id, [author_id])
-            relation = relations[author_id]
+            relations = await self._deps.peers.relations(principal.user_id, [str(author_id)])
+            relation = relations[str(author_id)]
         shown = visibilities(principal, author_id, relation)
         if not shown:
             return [], ""

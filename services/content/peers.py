@@ -48,6 +48,9 @@ REACTION_KINDS = [
 # The limit per call of social's batch RPCs (GetRelationships, GetReactionCounts,
 # GetUserStats) and list pages, and of users' BatchGetUsers.
 BATCH = 100
+# The counts of a post social could not be asked about, serialized as Peers.reactions
+# answers.
+UNAVAILABLE = pb.ReactionCounts(available=False).SerializeToString()
 # Where social's answers are remembered: engagement figures, as the design's tiers go
 # (each entry written with the short remember_seconds, not the tier's day).
 ANSWERS_TIER = Tier.ANALYTICS
@@ -118,30 +121,29 @@ class Peers:
             if exc.code is not grpc.StatusCode.NOT_FOUND:
                 raise Unavailable(f"users refused a release: {exc.message}") from exc
 
-    async def relations(
-        self, viewer: uuid.UUID, authors: Iterable[uuid.UUID]
-    ) -> dict[uuid.UUID, Relation]:
-        """How each author relates to the viewer; UNKNOWN where social cannot answer."""
+    async def relations(self, viewer: uuid.UUID, authors: Iterable[str]) -> dict[str, Relation]:
+        """How each author (a canonical id) relates to the viewer; UNKNOWN where social
+        cannot answer."""
         links = await self.links(viewer, authors)
         return {author: link.relation for author, link in links.items()}
 
-    async def links(self, viewer: uuid.UUID, authors: Iterable[uuid.UUID]) -> dict[uuid.UUID, Link]:
-        """Each author's relation to the viewer, and whether the viewer mutes them."""
+    async def links(self, viewer: uuid.UUID, authors: Iterable[str]) -> dict[str, Link]:
+        """Each author's (a canonical id's) relation to the viewer, and whether the viewer
+        mutes them. Ids stay strings, as posts carry them and social answers them."""
 
-        async def ask(chunk: Sequence[uuid.UUID]) -> dict[uuid.UUID, bytes]:
-            request = social_pb2.GetRelationshipsRequest(
-                viewer_id=str(viewer), user_ids=[str(author) for author in chunk]
-            )
+        async def ask(chunk: Sequence[str]) -> dict[str, bytes]:
+            request = social_pb2.GetRelationshipsRequest(viewer_id=me, user_ids=chunk)
             reply = await self._social.call(
                 self._social_stub.GetRelationships, request, idempotent=True
             )
             return {
-                uuid.UUID(r.user_id): f"{_relation(r).value}|{int(r.muting)}".encode()
+                r.user_id: f"{_relation(r).value}|{int(r.muting)}".encode()
                 for r in reply.relationships
             }
 
+        me = str(viewer)
         answers = await self._answers(
-            {author: f"relation:{viewer}:{author}" for author in authors},
+            {author: f"relation:{me}:{author}" for author in authors},
             ask,
             "relations",
             "social",
@@ -203,8 +205,10 @@ class Peers:
         )
         return [pb.Author.FromString(a) for a in answers.values() if a is not None]
 
-    async def reactions(self, post_ids: Iterable[str]) -> dict[str, pb.ReactionCounts]:
-        """Reaction counts per post (canonical ids); unavailable where social cannot answer."""
+    async def reactions(self, post_ids: Iterable[str]) -> dict[str, bytes]:
+        """Reaction counts per post (canonical ids), as serialized ReactionCounts to parse
+        into each post (no message made per post in between); UNAVAILABLE where social
+        cannot answer."""
 
         async def ask(chunk: Sequence[str]) -> dict[str, bytes]:
             targets = [social_pb2.Target(kind=social_pb2.TARGET_KIND_POST, id=p) for p in chunk]
@@ -221,12 +225,7 @@ class Peers:
             "reaction counts",
             "social",
         )
-        return {
-            post_id: pb.ReactionCounts(available=False)
-            if answer is None
-            else pb.ReactionCounts.FromString(answer)
-            for post_id, answer in answers.items()
-        }
+        return {post_id: UNAVAILABLE if a is None else a for post_id, a in answers.items()}
 
     async def remember_no_reactions(self, post_id: str) -> None:
         """Remember, as if social had answered, that a post just created has no reactions
@@ -281,6 +280,10 @@ class Peers:
         return {item: answers.get(key) for item, key in keys.items()}
 
 
+# Relations by their value, as remembered answers name them.
+RELATIONS = {relation.value: relation for relation in Relation}
+
+
 class Link(NamedTuple):
     relation: Relation
     muted: bool  # the viewer mutes the author
@@ -299,7 +302,7 @@ def _link(answer: bytes | None) -> Link:
     if answer is None:
         return Link(Relation.UNKNOWN, muted=False)
     relation, _, muted = answer.decode().partition("|")
-    return Link(Relation(relation), muted=muted == "1")
+    return Link(RELATIONS[relation], muted=muted == "1")
 
 
 def _relation(relationship: social_pb2.Relationship) -> Relation:

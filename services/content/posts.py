@@ -166,7 +166,7 @@ class Posts:
         reaction counts) are awaited together, not one after the other."""
         authors = set()
         if not privileged(principal):
-            authors = {uuid.UUID(p.author_id) for p in posts} - {principal.user_id}
+            authors = {p.author_id for p in posts} - {principal.subject}
         links, reactions = await asyncio.gather(
             self._deps.peers.links(principal.user_id, authors),
             self._reactions(posts, fields),
@@ -174,10 +174,10 @@ class Posts:
         unknown = Link(Relation.UNKNOWN, muted=False)
         shown = []
         for post in posts:
-            link = links.get(uuid.UUID(post.author_id), unknown)
+            link = links.get(post.author_id, unknown)
             visibility = convert.VISIBILITY_NAMES[post.visibility]
             moderation = convert.MODERATION_NAMES[post.moderation_state]
-            seen = sees(principal, uuid.UUID(post.author_id), visibility, moderation, link.relation)
+            seen = sees(principal, post.author_id, visibility, moderation, link.relation)
             if seen and (keep is None or keep(post, link)):
                 shown.append(post)
         return _decorated(shown, reactions, fields)
@@ -190,8 +190,8 @@ class Posts:
 
     async def _reactions(
         self, posts: Sequence[pb.Post], fields: frozenset[str] | None
-    ) -> dict[str, pb.ReactionCounts] | None:
-        """The posts' reaction counts, or None when the mask leaves them out."""
+    ) -> dict[str, bytes] | None:
+        """The posts' reaction counts (serialized), or None when the mask leaves them out."""
         if fields is None or "reactions" in fields:
             return await self._deps.peers.reactions(p.id for p in posts)
         return None
@@ -301,11 +301,11 @@ def _visibility(field: str, value: int, *, default: str | None) -> str:
 
 def _decorated(
     posts: Sequence[pb.Post],
-    reactions: Mapping[str, pb.ReactionCounts] | None,
+    reactions: Mapping[str, bytes] | None,
     fields: frozenset[str] | None,
 ) -> list[pb.Post]:
     """The posts with their reaction counts (when asked for), masked."""
     if reactions is not None:
         for post in posts:
-            post.reactions.CopyFrom(reactions[post.id])
+            post.reactions.ParseFromString(reactions[post.id])
     return [convert.masked(post, fields) for post in posts]

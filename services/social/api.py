@@ -213,7 +213,7 @@ class SocialServicer(social_pb2_grpc.SocialServiceServicer):
     async def GetReactionCounts(
         self, request: pb.GetReactionCountsRequest, context: Context
     ) -> pb.GetReactionCountsResponse:
-        return pb.GetReactionCountsResponse(counts=await self.reactions.counts(request.targets))
+        return await self.reactions.counts(request.targets)
 
     async def ListReactions(
         self, request: pb.ListReactionsRequest, context: Context

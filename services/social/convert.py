@@ -82,13 +82,14 @@ def reaction(row: Record) -> pb.Reaction:
     )
 
 
-def reaction_counts(item: Target, counts: Sequence[int]) -> pb.ReactionCounts:
+def fill_reaction_counts(message: pb.ReactionCounts, item: Target, counts: Sequence[int]) -> None:
     """Every kind's count, `counts` being in the order of repository_reactions.KINDS."""
-    return pb.ReactionCounts(
-        target=target_message(*item),
-        counts=dict(zip(COUNTED_NAMES, counts, strict=True)),
-        total=sum(counts),
-    )
+    message.target.kind = TARGET_KINDS[item[0]]
+    message.target.id = str(item[1])
+    by_kind = message.counts
+    for name, count in zip(COUNTED_NAMES, counts, strict=True):
+        by_kind[name] = count
+    message.total = sum(counts)
 
 
 def notification(row: Record) -> pb.Notification:

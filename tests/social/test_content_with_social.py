@@ -198,17 +198,24 @@ async def counts_seen(content: Any, caller: Any, post_id: str) -> dict[str, int]
     return counted((await get_post(content, caller, post_id)).reactions)
 
 
+async def liked_once_counted(content: Any, social: Any, author: Any, reader: Any) -> str:
+    """A post of `author` whose counts (none) content has remembered, then liked by
+    `reader`: its id."""
+    post = await create_post(content, author)
+    assert await counts_seen(content, reader, post.id) == {}
+    await react(social, reader, post_target(post.id), pb.REACTION_KIND_LIKE)
+    return post.id
+
+
 async def test_an_aged_count_is_answered_at_once_and_renewed_behind_the_read(
     remembering, alice, bob
 ):
     content, social = remembering
-    post = await create_post(content, alice)
-    assert await counts_seen(content, bob, post.id) == {}
-    await react(social, bob, post_target(post.id), pb.REACTION_KIND_LIKE)
+    post_id = await liked_once_counted(content, social, alice, bob)
     await asyncio.sleep(REMEMBER_SECONDS + 0.2)
 
-    aged = await counts_seen(content, bob, post.id)
-    renewed = await harness.settled(lambda: counts_seen(content, bob, post.id), {"LIKE": 1})
+    aged = await counts_seen(content, bob, post_id)
+    renewed = await harness.settled(lambda: counts_seen(content, bob, post_id), {"LIKE": 1})
 
     assert (aged, renewed) == ({}, {"LIKE": 1})
 
@@ -217,13 +224,11 @@ async def test_a_count_kept_past_its_life_is_asked_for_before_the_read_answers(
     remembering, alice, bob
 ):
     content, social = remembering
-    post = await create_post(content, alice)
-    assert await counts_seen(content, bob, post.id) == {}
-    await react(social, bob, post_target(post.id), pb.REACTION_KIND_LIKE)
+    post_id = await liked_once_counted(content, social, alice, bob)
 
     await asyncio.sleep(KEPT_SECONDS + 0.2)
 
-    assert await counts_seen(content, bob, post.id) == {"LIKE": 1}
+    assert await counts_seen(content, bob, post_id) == {"LIKE": 1}
 
 
 # --- notifications -----------------------------------------------------------------------
