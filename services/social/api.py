@@ -150,12 +150,11 @@ class SocialServicer(social_pb2_grpc.SocialServiceServicer):
     async def GetRelationships(
         self, request: pb.GetRelationshipsRequest, context: Context
     ) -> pb.GetRelationshipsResponse:
-        relationships = await self.lists.relationships(
+        return await self.lists.relationships(
             current_principal(),
             _user_or_caller("viewer_id", request.viewer_id),
             request.user_ids,
         )
-        return pb.GetRelationshipsResponse(relationships=relationships)
 
     async def GetUserStats(
         self, request: pb.GetUserStatsRequest, context: Context

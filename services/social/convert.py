@@ -114,19 +114,19 @@ def batch_ids(field: str, values: Iterable[str], maximum: int) -> list[uuid.UUID
     return list(dict.fromkeys(parse_id(f"{field}[{i}]", value) for i, value in enumerate(values)))
 
 
-def relationship(row: Record) -> pb.Relationship:
+def fill_relationship(message: pb.Relationship, row: Record) -> None:
+    """The viewer's relationship to `row.id`, set on a message of the answer itself (a
+    message made apart would be copied into it)."""
     following = row.outgoing == "active"
     followed_by = row.incoming == "active"
-    return pb.Relationship(
-        user_id=str(row.id),
-        following=following,
-        followed_by=followed_by,
-        requested=row.outgoing == "pending",
-        blocking=row.blocking,
-        blocked_by=row.blocked_by,
-        muting=row.muting,
-        friends=following and followed_by,
-    )
+    message.user_id = str(row.id)
+    message.following = following
+    message.followed_by = followed_by
+    message.requested = row.outgoing == "pending"
+    message.blocking = row.blocking
+    message.blocked_by = row.blocked_by
+    message.muting = row.muting
+    message.friends = following and followed_by
 
 
 def user_stats(user_id: uuid.UUID, row: Record | None) -> pb.UserStats:

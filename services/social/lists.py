@@ -7,16 +7,13 @@ account, its followers, staff and services; everyone else is PERMISSION_DENIED.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import Select
 
 from daira.social.v1 import social_pb2 as pb
 from services.social import convert, paging, repository
 from services.social.deps import Deps, privileged, require_user
-from services.social.repository import After, Record
+from services.social.repository import Record
 from shared.auth import Principal, require_owner
 from shared.errors import PermissionDenied
 
@@ -26,17 +23,17 @@ MAX_BATCH = 100
 @dataclass(frozen=True)
 class Listing:
     name: str
-    statement: Callable[[uuid.UUID, After, int], Select[Any]]
+    pages: repository.Pages
     # The column naming the listed user (the second half of the page key).
     other: str
 
 
-FOLLOWERS = Listing("followers", repository.followers_statement, "follower_id")
-FOLLOWING = Listing("following", repository.following_statement, "followee_id")
-FRIENDS = Listing("friends", repository.friends_statement, "friend_id")
-REQUESTS = Listing("requests", repository.requests_statement, "follower_id")
-BLOCKS = Listing("blocks", repository.blocks_statement, "blocked_id")
-MUTES = Listing("mutes", repository.mutes_statement, "muted_id")
+FOLLOWERS = Listing("followers", repository.FOLLOWERS, "follower_id")
+FOLLOWING = Listing("following", repository.FOLLOWING, "followee_id")
+FRIENDS = Listing("friends", repository.FRIENDS, "friend_id")
+REQUESTS = Listing("requests", repository.REQUESTS, "follower_id")
+BLOCKS = Listing("blocks", repository.BLOCKS, "blocked_id")
+MUTES = Listing("mutes", repository.MUTES, "muted_id")
 
 
 class Lists:
@@ -67,7 +64,8 @@ class Lists:
     ) -> tuple[list[Record], str]:
         return await paging.newest_first(
             self._deps.db,
-            lambda after, limit: listing.statement(owner, after, limit),
+            listing.pages,
+            {"owner": owner},
             listing.other,
             {listing.name: str(owner)},
             size,
@@ -88,16 +86,20 @@ class Lists:
 
     async def relationships(
         self, principal: Principal, viewer: uuid.UUID, user_ids: Sequence[str]
-    ) -> list[pb.Relationship]:
+    ) -> pb.GetRelationshipsResponse:
+        """The viewer's relationship to each user, written straight into the answer."""
         require_owner(principal, viewer, services_too=True)
         others = convert.batch_ids("user_ids", user_ids, MAX_BATCH)
+        answer = pb.GetRelationshipsResponse()
         if not others:
-            return []
+            return answer
         async with self._deps.db.connection() as conn:
             params = {"viewer": viewer, "user_ids": others}
             rows = await repository.rows(conn, repository.RELATIONSHIPS, params)
         found = {row.id: row for row in rows}
-        return [convert.relationship(found[other]) for other in others]
+        for other in others:
+            convert.fill_relationship(answer.relationships.add(), found[other])
+        return answer
 
     async def stats(self, user_ids: Sequence[str]) -> list[pb.UserStats]:
         users = convert.batch_ids("user_ids", user_ids, MAX_BATCH)

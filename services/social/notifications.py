@@ -54,9 +54,10 @@ class Notifications:
         me = require_user(principal)
         rows, next_token = await paging.newest_first(
             self._deps.db,
-            lambda after, limit: repository_notifications.notifications_statement(
-                me, unread_only, after, limit
-            ),
+            repository_notifications.UNREAD_NOTIFICATIONS
+            if unread_only
+            else repository_notifications.NOTIFICATIONS,
+            {"owner": me},
             "id",
             {"notifications": str(me), "unread_only": unread_only},
             size,

@@ -82,7 +82,8 @@ class Reactions:
     async def list(self, target: Target, size: int, token: str) -> tuple[list[pb.Reaction], str]:
         rows, next_token = await paging.newest_first(
             self._deps.db,
-            lambda after, limit: repository_reactions.reactions_statement(target, after, limit),
+            repository_reactions.REACTIONS,
+            {"target_kind": target[0], "target_id": target[1]},
             "user_id",
             {"reactions": [target[0], str(target[1])]},
             size,

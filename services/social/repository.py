@@ -22,11 +22,13 @@ import functools
 import hashlib
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Column,
+    Integer,
     Row,
     Select,
     Table,
@@ -36,7 +38,6 @@ from sqlalchemy import (
     delete,
     exists,
     func,
-    literal,
     or_,
     select,
     text,
@@ -67,17 +68,42 @@ def ids_param(name: str) -> Any:
     return bindparam(name, type_=ARRAY(UUID(as_uuid=True)))
 
 
-def page_statement(
-    table: Table, conditions: Sequence[Any], other: Column[Any], after: After, limit: int
-) -> Select[Any]:
-    """Rows of `table` meeting `conditions`, newest first by (created_at, other)."""
+# A statement and the values of its bind parameters.
+Query = tuple[Select[Any], dict[str, Any]]
+# The user whose list is read, in the lists' conditions.
+OWNER = id_param("owner")
+
+
+@dataclass(frozen=True)
+class Pages:
+    """A newest-first list's statements, for a first page and for a next one, built once:
+    building one per call cost more CPU than the rest of the read's SQL."""
+
+    first: Select[Any]
+    next: Select[Any]
+
+    def page(self, values: dict[str, Any], after: After, limit: int) -> Query:
+        """The page after `after` (the first page if None) of at most `limit` rows, the
+        conditions' parameters bound by `values`."""
+        if after is None:
+            return self.first, values | {"limit": limit}
+        return self.next, values | {"limit": limit, "after_key": after[0], "after_id": after[1]}
+
+
+def pages(table: Table, conditions: Sequence[Any], other: Column[Any]) -> Pages:
+    """Rows of `table` meeting `conditions` (their values as bind parameters), newest
+    first by (created_at, `other`)."""
     statement = select(table).where(*conditions)
-    if after is not None:
-        position = tuple_(
-            literal(after[0], table.c.created_at.type), literal(after[1], UUID(as_uuid=True))
-        )
-        statement = statement.where(tuple_(table.c.created_at, other) < position)
-    return statement.order_by(table.c.created_at.desc(), other.desc()).limit(limit)
+    position = tuple_(
+        bindparam("after_key", type_=table.c.created_at.type),
+        bindparam("after_id", type_=UUID(as_uuid=True)),
+    )
+    limit = bindparam("limit", type_=Integer)
+    order = (table.c.created_at.desc(), other.desc())
+    return Pages(
+        statement.order_by(*order).limit(limit),
+        statement.where(tuple_(table.c.created_at, other) < position).order_by(*order).limit(limit),
+    )
 
 
 async def rows(
@@ -265,28 +291,26 @@ async def follows_of(
     return [(row.follower_id, row.followee_id) for row in rows]
 
 
-def followers_statement(user_id: uuid.UUID, after: After, limit: int) -> Select[Any]:
-    """On follows_by_followee."""
-    conditions = (follows.c.followee_id == user_id, follows.c.state == "active")
-    return page_statement(follows, conditions, follows.c.follower_id, after, limit)
+# On follows_by_followee.
+FOLLOWERS = pages(
+    follows, (follows.c.followee_id == OWNER, follows.c.state == "active"), follows.c.follower_id
+)
 
 
-def requests_statement(user_id: uuid.UUID, after: After, limit: int) -> Select[Any]:
-    """On follows_by_followee."""
-    conditions = (follows.c.followee_id == user_id, follows.c.state == "pending")
-    return page_statement(follows, conditions, follows.c.follower_id, after, limit)
+# On follows_by_followee.
+REQUESTS = pages(
+    follows, (follows.c.followee_id == OWNER, follows.c.state == "pending"), follows.c.follower_id
+)
 
 
-def following_statement(user_id: uuid.UUID, after: After, limit: int) -> Select[Any]:
-    """On follows_by_follower."""
-    conditions = (follows.c.follower_id == user_id, follows.c.state == "active")
-    return page_statement(follows, conditions, follows.c.followee_id, after, limit)
+# On follows_by_follower.
+FOLLOWING = pages(
+    follows, (follows.c.follower_id == OWNER, follows.c.state == "active"), follows.c.followee_id
+)
 
 
-def friends_statement(user_id: uuid.UUID, after: After, limit: int) -> Select[Any]:
-    """On friendships_by_user."""
-    conditions = (friendships.c.user_id == user_id,)
-    return page_statement(friendships, conditions, friendships.c.friend_id, after, limit)
+# On friendships_by_user.
+FRIENDS = pages(friendships, (friendships.c.user_id == OWNER,), friendships.c.friend_id)
 
 
 # --- blocks and mutes ----------------------------------------------------------------
@@ -319,11 +343,8 @@ async def delete_blocks_and_mutes_of(conn: AsyncConnection, user_id: uuid.UUID) 
     )
 
 
-def blocks_statement(user_id: uuid.UUID, after: After, limit: int) -> Select[Any]:
-    """On blocks_by_blocker."""
-    return page_statement(
-        blocks, (blocks.c.blocker_id == user_id,), blocks.c.blocked_id, after, limit
-    )
+# On blocks_by_blocker.
+BLOCKS = pages(blocks, (blocks.c.blocker_id == OWNER,), blocks.c.blocked_id)
 
 
 async def upsert_mute(
@@ -349,10 +370,8 @@ async def delete_mute(conn: AsyncConnection, muter: uuid.UUID, muted: uuid.UUID)
     await conn.execute(delete(mutes).where(mutes.c.muter_id == muter, mutes.c.muted_id == muted))
 
 
-def mutes_statement(user_id: uuid.UUID, after: After, limit: int) -> Select[Any]:
-    """On mutes_by_muter; expired mutes are skipped, not deleted."""
-    conditions = (mutes.c.muter_id == user_id, MUTE_IN_EFFECT)
-    return page_statement(mutes, conditions, mutes.c.muted_id, after, limit)
+# On mutes_by_muter; expired mutes are skipped, not deleted.
+MUTES = pages(mutes, (mutes.c.muter_id == OWNER, MUTE_IN_EFFECT), mutes.c.muted_id)
 
 
 # --- relationships and counts --------------------------------------------------------

@@ -11,12 +11,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     Column,
     DateTime,
-    Select,
     Text,
     Update,
     bindparam,
@@ -34,11 +32,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.social.repository import (
     MUTE_IN_EFFECT,
-    After,
+    OWNER,
     Target,
     id_param,
     ids_param,
-    page_statement,
+    pages,
 )
 from services.social.tables import blocks, mutes, notifications
 
@@ -122,14 +120,11 @@ async def delete_notifications_of(conn: AsyncConnection, user_id: uuid.UUID, lim
     return len(result.all())
 
 
-def notifications_statement(
-    recipient: uuid.UUID, unread_only: bool, after: After, limit: int
-) -> Select[Any]:
-    """A user's notifications, newest first, on notifications_by_recipient (or _unread)."""
-    conditions = [notifications.c.recipient_id == recipient]
-    if unread_only:
-        conditions.append(UNREAD)
-    return page_statement(notifications, conditions, notifications.c.id, after, limit)
+# A user's notifications, newest first, on notifications_by_recipient (or _unread).
+NOTIFICATIONS = pages(notifications, (notifications.c.recipient_id == OWNER,), notifications.c.id)
+UNREAD_NOTIFICATIONS = pages(
+    notifications, (notifications.c.recipient_id == OWNER, UNREAD), notifications.c.id
+)
 
 
 # How many unread notifications a recipient has, counting no further than `cap`.

@@ -11,13 +11,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     ARRAY,
     UUID,
     BigInteger,
-    Select,
     Text,
     and_,
     bindparam,
@@ -32,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.social.repository import After, Record, Target, id_param, page_statement
+from services.social.repository import Record, Target, id_param, pages
 from services.social.tables import reaction_counts, reactions
 
 # Built once (as every statement of a hot path), the values sent as parameters.
@@ -154,7 +152,12 @@ async def counts_of(conn: AsyncConnection, targets: Sequence[Target]) -> Sequenc
     return (await conn.execute(REACTION_COUNTS, params)).all()
 
 
-def reactions_statement(target: Target, after: After, limit: int) -> Select[Any]:
-    """Who reacted to a target, newest first, on reactions_by_target."""
-    conditions = (reactions.c.target_id == target[1], reactions.c.target_kind == target[0])
-    return page_statement(reactions, conditions, reactions.c.user_id, after, limit)
+# Who reacted to a target, newest first, on reactions_by_target.
+REACTIONS = pages(
+    reactions,
+    (
+        reactions.c.target_id == id_param("target_id"),
+        reactions.c.target_kind == bindparam("target_kind", type_=reactions.c.target_kind.type),
+    ),
+    reactions.c.user_id,
+)

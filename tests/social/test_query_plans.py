@@ -205,12 +205,12 @@ def test_the_seeded_tables_are_big_enough_for_the_planner_to_care(plans_db):
 @pytest.mark.parametrize(
     "listing",
     [
-        repository.followers_statement,
-        repository.following_statement,
-        repository.requests_statement,
-        repository.friends_statement,
-        repository.blocks_statement,
-        repository.mutes_statement,
+        repository.FOLLOWERS,
+        repository.FOLLOWING,
+        repository.REQUESTS,
+        repository.FRIENDS,
+        repository.BLOCKS,
+        repository.MUTES,
     ],
 )
 @pytest.mark.parametrize("who", ["hot", "typical"])
@@ -219,15 +219,16 @@ def test_a_users_lists_walk_an_index(plans_db, listing, who, page):
     owner = HOT_USER if who == "hot" else user(42)
     after = (datetime.now(UTC) - timedelta(hours=2), user(7)) if page == "next" else None
 
-    text = plan(plans_db, listing(owner, after, 21))
+    statement, values = listing.page({"owner": owner}, after, 21)
+    text = plan(plans_db, statement, **values)
 
     (assert_walks_an_index if who == "hot" else assert_uses_an_index)(text)
 
 
 def test_the_hot_users_next_page_reads_one_page(plans_db, hot_position):
-    statement = repository.followers_statement(HOT_USER, hot_position, 21)
+    statement, values = repository.FOLLOWERS.page({"owner": HOT_USER}, hot_position, 21)
 
-    text = plan(plans_db, statement)
+    text = plan(plans_db, statement, **values)
 
     assert_walks_an_index(text)
     analysed = plans_db.execute(
@@ -272,9 +273,10 @@ def test_reaction_counts_sum_the_slots_from_the_primary_key(plans_db):
 def test_a_targets_reactions_walk_an_index(plans_db, page):
     after = (datetime.now(UTC) - timedelta(hours=5), user(9)) if page == "next" else None
 
-    statement = repository_reactions.reactions_statement(("post", HOT_POST), after, 21)
+    target = {"target_kind": "post", "target_id": HOT_POST}
+    statement, values = repository_reactions.REACTIONS.page(target, after, 21)
 
-    assert_walks_an_index(plan(plans_db, statement))
+    assert_walks_an_index(plan(plans_db, statement, **values))
 
 
 @pytest.mark.parametrize("unread_only", [False, True], ids=["all", "unread"])
@@ -282,9 +284,14 @@ def test_a_targets_reactions_walk_an_index(plans_db, page):
 def test_notifications_walk_an_index(plans_db, unread_only, page):
     after = (datetime.now(UTC) - timedelta(hours=5), uuid.uuid4()) if page == "next" else None
 
-    statement = repository_notifications.notifications_statement(HOT_USER, unread_only, after, 21)
+    pages = (
+        repository_notifications.UNREAD_NOTIFICATIONS
+        if unread_only
+        else repository_notifications.NOTIFICATIONS
+    )
+    statement, values = pages.page({"owner": HOT_USER}, after, 21)
 
-    assert_walks_an_index(plan(plans_db, statement))
+    assert_walks_an_index(plan(plans_db, statement, **values))
 
 
 def test_the_unread_count_reads_the_partial_index_only(plans_db):
