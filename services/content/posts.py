@@ -15,7 +15,15 @@ from collections.abc import Callable, Mapping, Sequence
 
 from daira.content.v1 import content_events_pb2 as events_pb2
 from daira.content.v1 import content_pb2 as pb
-from services.content import convert, events, parsing, repository, repository_media, validation
+from services.content import (
+    convert,
+    events,
+    parsing,
+    repository,
+    repository_create,
+    repository_media,
+    validation,
+)
 from services.content.deps import (
     POSTS_TIER,
     Deps,
@@ -63,7 +71,7 @@ class Posts:
         moment = now()
         pending: list[repository.Record] = []
         async with self._deps.db.transaction() as conn:
-            inserted = await repository.insert_post(
+            inserted = await repository_create.insert_post(
                 conn,
                 post_id=post_id,
                 author_id=author,
@@ -100,7 +108,7 @@ class Posts:
         finished first if that call did not get to publish it."""
         pending: list[repository.Record] = []
         async with self._deps.db.connection() as conn:
-            earlier = await repository.find_post_by_request(conn, author, key)
+            earlier = await repository_create.find_post_by_request(conn, author, key)
             if earlier is None:
                 return None
             if earlier.request_digest != digest:

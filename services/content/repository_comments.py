@@ -17,8 +17,9 @@ from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.content.repository import LIMIT, After, Query, Record, keyset, page_params
+from services.content.repository import Record
 from services.content.tables import comments
+from shared import keyset
 
 LIVE_COMMENT = comments.c.deleted_at.is_(None)
 COMMENT_COLUMNS = (
@@ -131,12 +132,12 @@ def comments_query(
     post_id: uuid.UUID,
     parent_id: uuid.UUID | None,
     moderated_too: bool,
-    after: After,
+    after: keyset.After,
     limit: int,
-) -> Query:
+) -> keyset.Query:
     """A post's top-level comments or one comment's replies, oldest first, on comments_thread."""
     statement = _comments(parent_id is not None, moderated_too, after is not None)
-    return statement, page_params(after, limit, post_id=post_id, parent_id=parent_id)
+    return statement, keyset.values(after, limit, {"post_id": post_id, "parent_id": parent_id})
 
 
 @functools.cache
@@ -154,5 +155,5 @@ def _comments(replies: bool, moderated_too: bool, paged: bool) -> Select[Any]:
     if paged:
         types = (comments.c.created_at.type, UUID(as_uuid=True))
         keys = (comments.c.created_at, comments.c.id)
-        statement = statement.where(keyset(keys, types, newest=False))
-    return statement.order_by(comments.c.created_at, comments.c.id).limit(LIMIT)
+        statement = statement.where(keyset.past(keys, types, newest=False))
+    return statement.order_by(comments.c.created_at, comments.c.id).limit(keyset.LIMIT)

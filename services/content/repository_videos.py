@@ -17,8 +17,9 @@ from sqlalchemy import BigInteger, Select, SmallInteger, bindparam, func, litera
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.content.repository import LIMIT, After, Query, Record, keyset, page_params
+from services.content.repository import Record
 from services.content.tables import video_view_counters, videos
+from shared import keyset
 
 # A video whose author's account was deleted is in no read and takes no change.
 LIVE_VIDEO = videos.c.deleted_at.is_(None)
@@ -121,11 +122,11 @@ async def set_video_moderation(
 
 
 def user_videos_query(
-    author_id: uuid.UUID, published_only: bool, moderated_too: bool, after: After, limit: int
-) -> Query:
+    author_id: uuid.UUID, published_only: bool, moderated_too: bool, after: keyset.After, limit: int
+) -> keyset.Query:
     """An author's videos, newest first, on videos_author."""
     statement = _user_videos(published_only, moderated_too, after is not None)
-    return statement, page_params(after, limit, author_id=author_id)
+    return statement, keyset.values(after, limit, {"author_id": author_id})
 
 
 @functools.cache
@@ -139,8 +140,10 @@ def _user_videos(published_only: bool, moderated_too: bool, paged: bool) -> Sele
         statement = statement.where(videos.c.moderation_state == "visible")
     if paged:
         types = (videos.c.created_at.type, UUID(as_uuid=True))
-        statement = statement.where(keyset((videos.c.created_at, videos.c.id), types, newest=True))
-    return statement.order_by(videos.c.created_at.desc(), videos.c.id.desc()).limit(LIMIT)
+        statement = statement.where(
+            keyset.past((videos.c.created_at, videos.c.id), types, newest=True)
+        )
+    return statement.order_by(videos.c.created_at.desc(), videos.c.id.desc()).limit(keyset.LIMIT)
 
 
 async def delete_videos_of(conn: AsyncConnection, author_id: uuid.UUID, now: datetime) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from daira.social.v1 import social_pb2 as pb
-from services.social import convert, paging, repository
+from services.social import convert, paging, repository, repository_lists
 from services.social.deps import Deps, privileged, require_user
 from services.social.repository import Record
 from shared.auth import Principal, require_owner
@@ -23,17 +23,17 @@ MAX_BATCH = 100
 @dataclass(frozen=True)
 class Listing:
     name: str
-    pages: repository.Pages
+    pages: repository_lists.Pages
     # The column naming the listed user (the second half of the page key).
     other: str
 
 
-FOLLOWERS = Listing("followers", repository.FOLLOWERS, "follower_id")
-FOLLOWING = Listing("following", repository.FOLLOWING, "followee_id")
-FRIENDS = Listing("friends", repository.FRIENDS, "friend_id")
-REQUESTS = Listing("requests", repository.REQUESTS, "follower_id")
-BLOCKS = Listing("blocks", repository.BLOCKS, "blocked_id")
-MUTES = Listing("mutes", repository.MUTES, "muted_id")
+FOLLOWERS = Listing("followers", repository_lists.FOLLOWERS, "follower_id")
+FOLLOWING = Listing("following", repository_lists.FOLLOWING, "followee_id")
+FRIENDS = Listing("friends", repository_lists.FRIENDS, "friend_id")
+REQUESTS = Listing("requests", repository_lists.REQUESTS, "follower_id")
+BLOCKS = Listing("blocks", repository_lists.BLOCKS, "blocked_id")
+MUTES = Listing("mutes", repository_lists.MUTES, "muted_id")
 
 
 class Lists:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.social import repository
-from services.social.repository import Pages, Record
+from services.social.repository import Record
+from services.social.repository_lists import Pages
 from shared import pagination
 from shared.db import Database
 

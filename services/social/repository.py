@@ -2,8 +2,8 @@
 
 Fixed-shape statements on hot paths are built once (UPPER_CASE, bound per call), the
 others by `*_statement` builders; both are module-level so the query-plan tests EXPLAIN
-exactly what the service runs. repository_reactions and repository_notifications hold
-the rest.
+exactly what the service runs. repository_lists (a user's lists), repository_reactions
+and repository_notifications hold the rest.
 
 Changes between two users run under a transaction-scoped advisory lock on the pair
 (`lock_pair`), taken by every writer of that pair: two follows at the same instant, or a
@@ -22,13 +22,11 @@ import functools
 import hashlib
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Column,
-    Integer,
     Row,
     Select,
     Table,
@@ -66,44 +64,6 @@ def id_param(name: str) -> Any:
 
 def ids_param(name: str) -> Any:
     return bindparam(name, type_=ARRAY(UUID(as_uuid=True)))
-
-
-# A statement and the values of its bind parameters.
-Query = tuple[Select[Any], dict[str, Any]]
-# The user whose list is read, in the lists' conditions.
-OWNER = id_param("owner")
-
-
-@dataclass(frozen=True)
-class Pages:
-    """A newest-first list's statements, for a first page and for a next one, built once:
-    building one per call cost more CPU than the rest of the read's SQL."""
-
-    first: Select[Any]
-    next: Select[Any]
-
-    def page(self, values: dict[str, Any], after: After, limit: int) -> Query:
-        """The page after `after` (the first page if None) of at most `limit` rows, the
-        conditions' parameters bound by `values`."""
-        if after is None:
-            return self.first, values | {"limit": limit}
-        return self.next, values | {"limit": limit, "after_key": after[0], "after_id": after[1]}
-
-
-def pages(table: Table, conditions: Sequence[Any], other: Column[Any]) -> Pages:
-    """Rows of `table` meeting `conditions` (their values as bind parameters), newest
-    first by (created_at, `other`)."""
-    statement = select(table).where(*conditions)
-    position = tuple_(
-        bindparam("after_key", type_=table.c.created_at.type),
-        bindparam("after_id", type_=UUID(as_uuid=True)),
-    )
-    limit = bindparam("limit", type_=Integer)
-    order = (table.c.created_at.desc(), other.desc())
-    return Pages(
-        statement.order_by(*order).limit(limit),
-        statement.where(tuple_(table.c.created_at, other) < position).order_by(*order).limit(limit),
-    )
 
 
 async def rows(
@@ -291,28 +251,6 @@ async def follows_of(
     return [(row.follower_id, row.followee_id) for row in rows]
 
 
-# On follows_by_followee.
-FOLLOWERS = pages(
-    follows, (follows.c.followee_id == OWNER, follows.c.state == "active"), follows.c.follower_id
-)
-
-
-# On follows_by_followee.
-REQUESTS = pages(
-    follows, (follows.c.followee_id == OWNER, follows.c.state == "pending"), follows.c.follower_id
-)
-
-
-# On follows_by_follower.
-FOLLOWING = pages(
-    follows, (follows.c.follower_id == OWNER, follows.c.state == "active"), follows.c.followee_id
-)
-
-
-# On friendships_by_user.
-FRIENDS = pages(friendships, (friendships.c.user_id == OWNER,), friendships.c.friend_id)
-
-
 # --- blocks and mutes ----------------------------------------------------------------
 
 
@@ -343,10 +281,6 @@ async def delete_blocks_and_mutes_of(conn: AsyncConnection, user_id: uuid.UUID) 
     )
 
 
-# On blocks_by_blocker.
-BLOCKS = pages(blocks, (blocks.c.blocker_id == OWNER,), blocks.c.blocked_id)
-
-
 async def upsert_mute(
     conn: AsyncConnection,
     muter: uuid.UUID,
@@ -368,10 +302,6 @@ async def upsert_mute(
 
 async def delete_mute(conn: AsyncConnection, muter: uuid.UUID, muted: uuid.UUID) -> None:
     await conn.execute(delete(mutes).where(mutes.c.muter_id == muter, mutes.c.muted_id == muted))
-
-
-# On mutes_by_muter; expired mutes are skipped, not deleted.
-MUTES = pages(mutes, (mutes.c.muter_id == OWNER, MUTE_IN_EFFECT), mutes.c.muted_id)
 
 
 # --- relationships and counts --------------------------------------------------------

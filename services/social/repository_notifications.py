@@ -32,12 +32,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.social.repository import (
     MUTE_IN_EFFECT,
-    OWNER,
     Target,
     id_param,
     ids_param,
-    pages,
 )
+from services.social.repository_lists import OWNER, pages
 from services.social.tables import blocks, mutes, notifications
 
 UNREAD = notifications.c.read_at.is_(None)

@@ -30,7 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.social.repository import Record, Target, id_param, pages
+from services.social.repository import Record, Target, id_param
+from services.social.repository_lists import pages
 from services.social.tables import reaction_counts, reactions
 
 # Built once (as every statement of a hot path), the values sent as parameters.

@@ -19,7 +19,13 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from services.social import SPEC, repository, repository_notifications, repository_reactions
+from services.social import (
+    SPEC,
+    repository,
+    repository_lists,
+    repository_notifications,
+    repository_reactions,
+)
 from shared.bulkload import fill_without_indexes
 from tests.harness import plan, seeded_database
 
@@ -205,12 +211,12 @@ def test_the_seeded_tables_are_big_enough_for_the_planner_to_care(plans_db):
 @pytest.mark.parametrize(
     "listing",
     [
-        repository.FOLLOWERS,
-        repository.FOLLOWING,
-        repository.REQUESTS,
-        repository.FRIENDS,
-        repository.BLOCKS,
-        repository.MUTES,
+        repository_lists.FOLLOWERS,
+        repository_lists.FOLLOWING,
+        repository_lists.REQUESTS,
+        repository_lists.FRIENDS,
+        repository_lists.BLOCKS,
+        repository_lists.MUTES,
     ],
 )
 @pytest.mark.parametrize("who", ["hot", "typical"])
@@ -226,7 +232,7 @@ def test_a_users_lists_walk_an_index(plans_db, listing, who, page):
 
 
 def test_the_hot_users_next_page_reads_one_page(plans_db, hot_position):
-    statement, values = repository.FOLLOWERS.page({"owner": HOT_USER}, hot_position, 21)
+    statement, values = repository_lists.FOLLOWERS.page({"owner": HOT_USER}, hot_position, 21)
 
     text = plan(plans_db, statement, **values)
 
