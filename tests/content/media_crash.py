@@ -221,6 +221,26 @@ def stub_at(port: int) -> tuple[grpc.aio.Channel, content_pb2_grpc.ContentServic
 # --- the invariant --------------------------------------------------------------------
 
 
+async def reconciled(
+    content_db, content_db_url: str, redis_url: str, users_server: RunningServer, author_id: str
+) -> None:
+    """Once a reconciling content service has settled the author's media."""
+    async with reconciling(content_db_url, redis_url, users_server):
+        await wait_until_settled(content_db, author_id)
+
+
+async def add_media_alone(
+    users_address: str, content_db_url: str, redis_url: str, caller: Any, request: Any
+) -> grpc.StatusCode:
+    """How one AddPostMedia ended, sent to a content service of its own that reaches
+    users at `users_address`."""
+    async with content_service(content_db_url, redis_url, users_address) as running:
+        channel, content = stub_at(running.port)
+        code = await outcome(content.AddPostMedia(request, metadata=caller.auth))
+        await channel.close()
+    return code
+
+
 async def unsettled_media(content_db, author_id: str) -> list[tuple[str, str]]:
     return await content_db.sql(
         "SELECT id::text, state FROM post_media WHERE author_id = %s AND state <> 'active'",

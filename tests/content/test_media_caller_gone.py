@@ -20,7 +20,7 @@ from .media_crash import (
     outcome,
     posts_of,
     proxy,
-    reconciling,
+    reconciled,
     stub_at,
     wait_until_settled,
 )
@@ -47,8 +47,7 @@ async def test_caller_cancelling_midway_leaves_media_and_reservation_together(
         await asyncio.sleep(0.2)
         await channel.close()
 
-    async with reconciling(content_db_url, redis_url, users_server):
-        await wait_until_settled(content_db, alice.id)
+    await reconciled(content_db, content_db_url, redis_url, users_server, alice.id)
     media = await invariant()
     shown = [m.size_bytes for m in (await get_post(stub, alice, post.id)).media]
     assert shown == [size for _, size in media]
@@ -72,8 +71,7 @@ async def test_caller_deadline_passing_midway_leaves_media_and_reservation_toget
         await asyncio.sleep(0.2)
         await channel.close()
 
-    async with reconciling(content_db_url, redis_url, users_server):
-        await wait_until_settled(content_db, alice.id)
+    await reconciled(content_db, content_db_url, redis_url, users_server, alice.id)
     media = await invariant()
     shown = [m.size_bytes for m in (await get_post(stub, alice, post.id)).media]
     assert shown == [size for _, size in media]

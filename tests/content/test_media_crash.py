@@ -21,9 +21,8 @@ from .media_crash import (
     outcome,
     posts_of,
     proxy,
-    reconciling,
+    reconciled,
     stub_at,
-    wait_until_settled,
 )
 
 # The fixtures of the media crash harness, registered here by being imported.
@@ -48,8 +47,7 @@ async def test_content_killed_after_users_reserved_the_bytes_keeps_no_bytes_once
         await channel.close()
 
     assert list((await get_post(stub, alice, post.id)).media) == []
-    async with reconciling(content_db_url, redis_url, users_server):
-        await wait_until_settled(content_db, alice.id)
+    await reconciled(content_db, content_db_url, redis_url, users_server, alice.id)
     assert await invariant() == []
 
 
@@ -72,8 +70,7 @@ async def test_content_killed_before_users_saw_the_reservation_keeps_nothing_onc
     await asyncio.sleep(0.2)
 
     assert await storage_used(users_stub, alice) == 0
-    async with reconciling(content_db_url, redis_url, users_server):
-        await wait_until_settled(content_db, alice.id)
+    await reconciled(content_db, content_db_url, redis_url, users_server, alice.id)
     assert await invariant() == []
 
 
@@ -95,8 +92,7 @@ async def test_create_post_killed_after_reserving_some_media_keeps_no_post_and_n
         await channel.close()
     assert [published for _, published in await posts_of(content_db, alice)] == [False]
 
-    async with reconciling(content_db_url, redis_url, users_server):
-        await wait_until_settled(content_db, alice.id)
+    await reconciled(content_db, content_db_url, redis_url, users_server, alice.id)
 
     assert await posts_of(content_db, alice) == []
     assert await invariant() == []

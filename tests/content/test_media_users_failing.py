@@ -16,12 +16,14 @@ from daira.content.v1 import content_pb2
 
 from .conftest import content_service, create_post, get_post, storage_used, user_post_ids
 from .media_crash import (
+    add_media_alone,
     add_media_request,
     create_post_request,
     invariant,
     outcome,
     posts_of,
     proxy,
+    reconciled,
     reconciling,
     stub_at,
     wait_until_settled,
@@ -37,18 +39,13 @@ async def test_users_down_leaves_no_media_and_no_bytes(
     handler, users_address = proxy
     handler.modes["ReserveStorage"] = "down"
     post = await create_post(stub, alice)
-    async with content_service(content_db_url, redis_url, users_address) as running:
-        channel, content = stub_at(running.port)
-        code = await outcome(
-            content.AddPostMedia(add_media_request(post.id, 1234), metadata=alice.auth)
-        )
-        await channel.close()
+    request = add_media_request(post.id, 1234)
+    code = await add_media_alone(users_address, content_db_url, redis_url, alice, request)
 
     assert code == grpc.StatusCode.UNAVAILABLE
     assert list((await get_post(stub, alice, post.id)).media) == []
     assert await storage_used(users_stub, alice) == 0
-    async with reconciling(content_db_url, redis_url, users_server):
-        await wait_until_settled(content_db, alice.id)
+    await reconciled(content_db, content_db_url, redis_url, users_server, alice.id)
     assert await invariant() == []
 
 
@@ -80,17 +77,12 @@ async def test_lost_reply_without_a_retry_gives_the_bytes_back_once_reconciled(
     handler, users_address = proxy
     handler.modes["ReserveStorage"] = "lose reply"
     post = await create_post(stub, alice)
-    async with content_service(content_db_url, redis_url, users_address) as running:
-        channel, content = stub_at(running.port)
-        code = await outcome(
-            content.AddPostMedia(add_media_request(post.id, 6666), metadata=alice.auth)
-        )
-        await channel.close()
+    request = add_media_request(post.id, 6666)
+    code = await add_media_alone(users_address, content_db_url, redis_url, alice, request)
     assert code == grpc.StatusCode.UNAVAILABLE
     assert await storage_used(users_stub, alice) == 6666  # reserved for media not shown
 
-    async with reconciling(content_db_url, redis_url, users_server):
-        await wait_until_settled(content_db, alice.id)
+    await reconciled(content_db, content_db_url, redis_url, users_server, alice.id)
 
     assert await invariant() == []
     assert list((await get_post(stub, alice, post.id)).media) == []
@@ -139,8 +131,7 @@ async def test_a_release_users_missed_is_retried_by_the_reconciler(
     assert list((await get_post(stub, alice, post.id)).media) == []
     assert await storage_used(users_stub, alice) == 9999  # owed, not yet given back
 
-    async with reconciling(content_db_url, redis_url, users_server):
-        await wait_until_settled(content_db, alice.id)
+    await reconciled(content_db, content_db_url, redis_url, users_server, alice.id)
 
     assert await invariant() == []
 
@@ -179,8 +170,7 @@ async def test_create_post_with_users_down_keeps_no_post_and_no_bytes(
     assert code == grpc.StatusCode.UNAVAILABLE
     assert await user_post_ids(stub, alice, alice.id) == []
 
-    async with reconciling(content_db_url, redis_url, users_server):
-        await wait_until_settled(content_db, alice.id)
+    await reconciled(content_db, content_db_url, redis_url, users_server, alice.id)
 
     assert await posts_of(content_db, alice) == []
     assert await invariant() == []
