@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+import uvloop
 
 from tests import backends
 
@@ -21,3 +23,8 @@ def redis_url() -> Iterator[str]:
     """A redis://… URL of a real Redis server for this session."""
     with backends.redis_url() as url:
         yield url
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any]:
+    """The services' own loop (`shared.server.main` runs them on uvloop)."""
+    return {"uvloop": uvloop.new_event_loop}
