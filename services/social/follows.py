@@ -21,15 +21,16 @@ class Follows:
         me = other_user(principal, followee)
         state = "pending" if (await self._deps.peers.account(followee)).locked else "active"
         async with graph.pair_transaction(self._deps.db, me, followee) as conn:
-            await graph.refuse_if_blocked(conn, me, followee)
             moment = now()
-            if not await repository.insert_follow(conn, me, followee, state, moment):
-                existing = await repository.follow_state(conn, me, followee)
-                assert existing is not None  # the pair's lock keeps it from going away
-                return existing
+            follow = await repository.insert_follow(conn, me, followee, state, moment)
+            if follow.blocked:
+                raise graph.blocked()
+            if follow.inserted is None:  # it conflicted with one the pair's lock keeps
+                return str(follow.existing)
             if state == "active":
                 tally = graph.Tally()
-                await graph.started(conn, me, followee, moment, tally)
+                mutual = follow.reverse == "active"
+                await graph.started(conn, me, followee, moment, tally, mutual=mutual)
                 await tally.save(conn, self._deps.slot)
             await notify(conn, [followee], "follow" if state == "active" else "follow_request", me)
         return state
@@ -50,7 +51,8 @@ class Follows:
             if not await repository.approve_follow(conn, follower, me, moment):
                 raise NotFound("follow_request", str(follower))
             tally = graph.Tally()
-            await graph.started(conn, follower, me, moment, tally)
+            mutual = await repository.follow_state(conn, me, follower) == "active"
+            await graph.started(conn, follower, me, moment, tally, mutual=mutual)
             await tally.save(conn, self._deps.slot)
             await notify(conn, [follower], "follow_approved", me)
 

@@ -31,9 +31,8 @@ async def pair_transaction(
         yield conn
 
 
-async def refuse_if_blocked(conn: AsyncConnection, a: uuid.UUID, b: uuid.UUID) -> None:
-    if await repository.blocked_between(conn, a, b):
-        raise FailedPrecondition("one of these users blocks the other", reason="BLOCKED")
+def blocked() -> FailedPrecondition:
+    return FailedPrecondition("one of these users blocks the other", reason="BLOCKED")
 
 
 class Tally:
@@ -56,14 +55,20 @@ class Tally:
 
 
 async def started(
-    conn: AsyncConnection, follower: uuid.UUID, followee: uuid.UUID, now: datetime, tally: Tally
+    conn: AsyncConnection,
+    follower: uuid.UUID,
+    followee: uuid.UUID,
+    now: datetime,
+    tally: Tally,
+    *,
+    mutual: bool,
 ) -> None:
-    """A follow just became active: count it, befriend the pair if it is now mutual, and
-    record social.follow.started."""
+    """A follow just became active: count it, befriend the pair if it is `mutual` (the
+    followee follows the follower, actively), and record social.follow.started."""
     await events.follow_started(conn, follower, followee)
     tally.add(follower, 1, "following")
     tally.add(followee, 1, "followers")
-    if await repository.follow_state(conn, followee, follower) == "active":
+    if mutual:
         await repository.insert_friendship(conn, follower, followee, now)
         tally.add(follower, 1, "friends")
         tally.add(followee, 1, "friends")

@@ -30,9 +30,9 @@ class Reactions:
         me = require_user(principal)
         author = await self._deps.peers.author(target, token)
         async with self._deps.db.transaction() as conn:
-            if author != me:
-                await graph.refuse_if_blocked(conn, me, author)
-            row = await repository_reactions.upsert_reaction(conn, target, me, kind, now())
+            row = await repository_reactions.upsert_reaction(conn, target, me, author, kind, now())
+            if row is None:
+                raise graph.blocked()
             if row.previous != kind:
                 await self._count(conn, target, kind, row.previous)
             if row.previous is None:

@@ -115,9 +115,12 @@ def pair_key(a: uuid.UUID, b: uuid.UUID) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+LOCK_PAIR = text("SELECT pg_advisory_xact_lock(:key)")
+
+
 async def lock_pair(conn: AsyncConnection, a: uuid.UUID, b: uuid.UUID) -> None:
     """Hold the pair's lock until the transaction ends."""
-    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": pair_key(a, b)})
+    await conn.execute(LOCK_PAIR, {"key": pair_key(a, b)})
 
 
 LOCK_PAIRS = text("SELECT pg_advisory_xact_lock(key) FROM unnest(CAST(:keys AS bigint[])) AS key")
@@ -129,26 +132,28 @@ async def lock_pairs(conn: AsyncConnection, pairs: Sequence[tuple[uuid.UUID, uui
     await conn.execute(LOCK_PAIRS, {"keys": sorted({pair_key(a, b) for a, b in pairs})})
 
 
-BLOCKED_BETWEEN = select(
-    exists().where(
+def block_between(a: Any, b: Any) -> Any:
+    """Whether either of the two blocks the other."""
+    return exists().where(
         or_(
-            and_(blocks.c.blocker_id == id_param("a"), blocks.c.blocked_id == id_param("b")),
-            and_(blocks.c.blocker_id == id_param("b"), blocks.c.blocked_id == id_param("a")),
+            and_(blocks.c.blocker_id == a, blocks.c.blocked_id == b),
+            and_(blocks.c.blocker_id == b, blocks.c.blocked_id == a),
         )
     )
-)
-
-
-async def blocked_between(conn: AsyncConnection, a: uuid.UUID, b: uuid.UUID) -> bool:
-    return bool(await conn.scalar(BLOCKED_BETWEEN, {"a": a, "b": b}))
 
 
 # --- follows -------------------------------------------------------------------------
 
 
-FOLLOW_STATE = select(follows.c.state).where(
-    follows.c.follower_id == id_param("follower"), follows.c.followee_id == id_param("followee")
-)
+def _state_of(follower: Any, followee: Any) -> Any:
+    """The follow's state (active or pending), if there is one."""
+    return select(follows.c.state).where(
+        follows.c.follower_id == follower, follows.c.followee_id == followee
+    )
+
+
+_FOLLOWER, _FOLLOWEE = id_param("follower"), id_param("followee")
+FOLLOW_STATE = _state_of(_FOLLOWER, _FOLLOWEE)
 
 
 async def follow_state(
@@ -159,25 +164,41 @@ async def follow_state(
 
 # Write statements of the hot paths are built once and sent their values as parameters:
 # building one per call cost more CPU than executing it.
-INSERT_FOLLOW = (
+_BLOCKED = block_between(_FOLLOWER, _FOLLOWEE)
+_INSERTED = (
     insert(follows)
-    .values(
-        follower_id=id_param("follower"),
-        followee_id=id_param("followee"),
-        state=bindparam("state", type_=follows.c.state.type),
-        created_at=bindparam("now", type_=follows.c.created_at.type),
+    .from_select(
+        ["follower_id", "followee_id", "state", "created_at"],
+        select(
+            _FOLLOWER,
+            _FOLLOWEE,
+            bindparam("state", type_=follows.c.state.type),
+            bindparam("now", type_=follows.c.created_at.type),
+        ).where(~_BLOCKED),
     )
     .on_conflict_do_nothing()
     .returning(follows.c.state)
+    .cte("inserted")
+)
+# A follow in one statement, under the pair's lock: inserted unless a block stands between
+# the two or it exists already; the pair's rows are as they were before it (one snapshot),
+# so a repeat answers the state it found and a new follow knows whether it is mutual.
+INSERT_FOLLOW = select(
+    _BLOCKED.label("blocked"),
+    select(_INSERTED.c.state).scalar_subquery().label("inserted"),
+    FOLLOW_STATE.scalar_subquery().label("existing"),
+    _state_of(_FOLLOWEE, _FOLLOWER).scalar_subquery().label("reverse"),
 )
 
 
 async def insert_follow(
     conn: AsyncConnection, follower: uuid.UUID, followee: uuid.UUID, state: str, now: datetime
-) -> bool:
-    """False if there already is a follow (or a request) of `followee` by `follower`."""
+) -> Record:
+    """The follow of `followee` by `follower`, inserted in `state` unless either blocks the
+    other (`blocked`) or there is one already (`existing`, its state); `inserted` is the
+    state inserted, `reverse` the state of the follow the other way."""
     params = {"follower": follower, "followee": followee, "state": state, "now": now}
-    return (await conn.execute(INSERT_FOLLOW, params)).one_or_none() is not None
+    return (await conn.execute(INSERT_FOLLOW, params)).one()
 
 
 async def approve_follow(

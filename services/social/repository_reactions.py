@@ -30,18 +30,24 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.social.repository import Record, Target, id_param
+from services.social.repository import Record, Target, block_between, id_param
 from services.social.repository_lists import pages
 from services.social.tables import reaction_counts, reactions
 
-# Built once (as every statement of a hot path), the values sent as parameters.
-_NEW_REACTION = insert(reactions).values(
-    target_kind=bindparam("target_kind", type_=reactions.c.target_kind.type),
-    target_id=id_param("target_id"),
-    user_id=id_param("user_id"),
-    kind=bindparam("kind", type_=reactions.c.kind.type),
-    created_at=bindparam("now", type_=reactions.c.created_at.type),
-    updated_at=bindparam("now", type_=reactions.c.updated_at.type),
+# Built once (as every statement of a hot path), the values sent as parameters. The
+# reaction is not made when the user and the target's author block one another.
+_USER = id_param("user_id")
+_NOW = bindparam("now", type_=reactions.c.created_at.type)
+_NEW_REACTION = insert(reactions).from_select(
+    ["target_kind", "target_id", "user_id", "kind", "created_at", "updated_at"],
+    select(
+        bindparam("target_kind", type_=reactions.c.target_kind.type),
+        id_param("target_id"),
+        _USER,
+        bindparam("kind", type_=reactions.c.kind.type),
+        _NOW,
+        _NOW,
+    ).where(~block_between(_USER, id_param("author_id"))),
 )
 UPSERT_REACTION = _NEW_REACTION.on_conflict_do_update(
     index_elements=[reactions.c.target_id, reactions.c.target_kind, reactions.c.user_id],
@@ -65,17 +71,24 @@ DELETE_REACTION = (
 
 
 async def upsert_reaction(
-    conn: AsyncConnection, target: Target, user_id: uuid.UUID, kind: str, now: datetime
-) -> Record:
-    """The user's reaction to the target, now `kind`; `previous` is the kind it replaced."""
+    conn: AsyncConnection,
+    target: Target,
+    user_id: uuid.UUID,
+    author_id: uuid.UUID,
+    kind: str,
+    now: datetime,
+) -> Record | None:
+    """The user's reaction to the target (written by `author_id`), now `kind`; `previous`
+    is the kind it replaced. None, and nothing written, if either blocks the other."""
     params = {
         "target_kind": target[0],
         "target_id": target[1],
         "user_id": user_id,
+        "author_id": author_id,
         "kind": kind,
         "now": now,
     }
-    return (await conn.execute(UPSERT_REACTION, params)).one()
+    return (await conn.execute(UPSERT_REACTION, params)).one_or_none()
 
 
 async def delete_reaction(conn: AsyncConnection, target: Target, user_id: uuid.UUID) -> str | None:

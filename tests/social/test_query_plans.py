@@ -337,9 +337,28 @@ def test_making_a_notification_checks_blocks_and_mutes_by_key(plans_db):
     ("statement", "params"),
     [
         (repository.FOLLOW_STATE, {"follower": user(1), "followee": HOT_USER}),
-        (repository.BLOCKED_BETWEEN, {"a": user(1), "b": HOT_USER}),
+        (
+            repository_reactions.UPSERT_REACTION,
+            {
+                "target_kind": "post",
+                "target_id": uuid.uuid4(),
+                "user_id": user(1),
+                "author_id": HOT_USER,
+                "kind": "like",
+                "now": datetime.now(UTC),
+            },
+        ),
+        (
+            repository.INSERT_FOLLOW,
+            {
+                "follower": user(1),
+                "followee": HOT_USER,
+                "state": "active",
+                "now": datetime.now(UTC),
+            },
+        ),
     ],
-    ids=["follow-state", "blocked-between"],
+    ids=["follow-state", "reaction", "follow"],
 )
 def test_pair_lookups_probe_primary_keys(plans_db, statement, params):
     assert_walks_an_index(plan(plans_db, statement, **params))
