@@ -111,9 +111,11 @@ class ServiceProcess:
         self._wait_serving()
 
     def _wait_serving(self) -> None:
+        """Until the port answers SERVING and every worker serves its metrics: an answer on
+        the port shows one worker up, not all of them."""
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         name = self.spec.name
-        while not is_serving(self.target, self.spec.grpc_service):
+        while not (is_serving(self.target, self.spec.grpc_service) and self._metrics_served()):
             assert self._process is not None
             if self._process.poll() is not None:
                 raise RuntimeError(f"{name} service exited:\n{self.log_tail()}")
@@ -137,6 +139,14 @@ class ServiceProcess:
             if pairs.get("tier") == self.cache_tier.value:
                 counts[pairs.get("outcome", "")] += int(float(value))
         return counts
+
+    def _metrics_served(self) -> bool:
+        try:
+            for k in range(self.workers):
+                self._metrics(self.metrics_port + k)
+        except OSError:
+            return False
+        return True
 
     @staticmethod
     def _metrics(port: int) -> str:
