@@ -9,7 +9,7 @@ from daira.social.v1 import social_pb2 as pb
 from services.social import repository_reactions
 from services.social.repository import Record, Target
 from shared.errors import InvalidArgument
-from shared.ids import parse_id
+from shared.ids import canonical_id, parse_id
 from shared.messages import timestamp
 
 FOLLOW_STATES = {"active": pb.FOLLOW_STATE_ACTIVE, "pending": pb.FOLLOW_STATE_PENDING}
@@ -40,10 +40,17 @@ NOTIFICATION_KIND_NAMES = {number: name for name, number in NOTIFICATION_KINDS.i
 
 def target(field: str, message: pb.Target) -> Target:
     """A request's target; INVALID_ARGUMENT names `field`.kind or `field`.id."""
+    kind, target_id = target_text(field, message)
+    return kind, uuid.UUID(target_id)
+
+
+def target_text(field: str, message: pb.Target) -> tuple[str, str]:
+    """A request's target, its id in canonical text: what a batch read sends on and answers
+    with, no UUID made and printed again per target."""
     kind = TARGET_KIND_NAMES.get(message.kind)
     if kind is None:
         raise InvalidArgument(f"{field}.kind", "must be POST, COMMENT or VIDEO")
-    return kind, parse_id(f"{field}.id", message.id)
+    return kind, canonical_id(f"{field}.id", message.id)
 
 
 def reaction_kind(field: str, value: int) -> str:
@@ -82,10 +89,12 @@ def reaction(row: Record) -> pb.Reaction:
     )
 
 
-def fill_reaction_counts(message: pb.ReactionCounts, item: Target, counts: Sequence[int]) -> None:
+def fill_reaction_counts(
+    message: pb.ReactionCounts, item: tuple[str, str], counts: Sequence[int]
+) -> None:
     """Every kind's count, `counts` being in the order of repository_reactions.KINDS."""
     message.target.kind = TARGET_KINDS[item[0]]
-    message.target.id = str(item[1])
+    message.target.id = item[1]
     by_kind = message.counts
     for name, count in zip(COUNTED_NAMES, counts, strict=True):
         by_kind[name] = count

@@ -68,7 +68,7 @@ class Reactions:
         if len(targets) > MAX_BATCH:
             raise InvalidArgument("targets", f"at most {MAX_BATCH} per call")
         wanted = list(
-            dict.fromkeys(convert.target(f"targets[{i}]", t) for i, t in enumerate(targets))
+            dict.fromkeys(convert.target_text(f"targets[{i}]", t) for i, t in enumerate(targets))
         )
         answer = pb.GetReactionCountsResponse()
         if not wanted:

@@ -126,7 +126,7 @@ KINDS = ("like", "love", "laugh", "sad", "angry")
 _TARGETS = (
     func.unnest(
         bindparam("target_kinds", type_=ARRAY(Text)),
-        bindparam("target_ids", type_=ARRAY(UUID(as_uuid=True))),
+        cast(bindparam("target_ids", type_=ARRAY(Text)), ARRAY(UUID(as_uuid=True))),
     )
     .table_valued("kind", "id", with_ordinality="n")
     .render_derived(name="t")
@@ -157,8 +157,10 @@ REACTION_COUNTS = (
 )
 
 
-async def counts_of(conn: AsyncConnection, targets: Sequence[Target]) -> Sequence[Sequence[int]]:
-    """Each target's counts, in KINDS order, in the order of `targets`."""
+async def counts_of(
+    conn: AsyncConnection, targets: Sequence[tuple[str, str]]
+) -> Sequence[Sequence[int]]:
+    """Each target's counts, in KINDS order, in the order of `targets` (kind, id as text)."""
     params = {
         "target_kinds": [kind for kind, _ in targets],
         "target_ids": [target_id for _, target_id in targets],

@@ -267,7 +267,7 @@ def test_user_stats_sum_the_slots_from_the_primary_key(plans_db):
 
 
 def test_reaction_counts_sum_the_slots_from_the_primary_key(plans_db):
-    targets = [HOT_POST, *(uuid.UUID(f"00000000-0000-4000-9000-{n:012x}") for n in range(99))]
+    targets = [str(HOT_POST), *(f"00000000-0000-4000-9000-{n:012x}" for n in range(99))]
 
     statement = repository_reactions.REACTION_COUNTS
     text = plan(plans_db, statement, target_kinds=["post"] * len(targets), target_ids=targets)
