@@ -9,7 +9,7 @@ from daira.social.v1 import social_pb2 as pb
 from services.social import repository_reactions
 from services.social.repository import Record, Target
 from shared.errors import InvalidArgument
-from shared.ids import canonical_id, parse_id
+from shared.ids import canonical_id
 from shared.messages import timestamp
 
 FOLLOW_STATES = {"active": pb.FOLLOW_STATE_ACTIVE, "pending": pb.FOLLOW_STATE_PENDING}
@@ -115,12 +115,15 @@ def notification(row: Record) -> pb.Notification:
     return message
 
 
-def batch_ids(field: str, values: Iterable[str], maximum: int) -> list[uuid.UUID]:
-    """A batch request's ids, parsed, without repeats, in their order."""
+def batch_ids(field: str, values: Iterable[str], maximum: int) -> list[str]:
+    """A batch request's ids in canonical text (sent on and answered as such), checked,
+    without repeats, in their order."""
     values = list(values)
     if len(values) > maximum:
         raise InvalidArgument(field, f"at most {maximum} per call")
-    return list(dict.fromkeys(parse_id(f"{field}[{i}]", value) for i, value in enumerate(values)))
+    return list(
+        dict.fromkeys(canonical_id(f"{field}[{i}]", value) for i, value in enumerate(values))
+    )
 
 
 def fill_relationship(message: pb.Relationship, row: Record) -> None:
@@ -128,7 +131,7 @@ def fill_relationship(message: pb.Relationship, row: Record) -> None:
     message made apart would be copied into it)."""
     following = row.outgoing == "active"
     followed_by = row.incoming == "active"
-    message.user_id = str(row.id)
+    message.user_id = row.id
     message.following = following
     message.followed_by = followed_by
     message.requested = row.outgoing == "pending"
@@ -138,12 +141,12 @@ def fill_relationship(message: pb.Relationship, row: Record) -> None:
     message.friends = following and followed_by
 
 
-def user_stats(user_id: uuid.UUID, row: Record | None) -> pb.UserStats:
+def user_stats(user_id: str, row: Record | None) -> pb.UserStats:
     """A user's counts; all zero for a user never counted."""
     if row is None:
-        return pb.UserStats(user_id=str(user_id))
+        return pb.UserStats(user_id=user_id)
     return pb.UserStats(
-        user_id=str(user_id),
+        user_id=user_id,
         followers_count=int(row.followers),
         following_count=int(row.following),
         friends_count=int(row.friends),

@@ -30,9 +30,11 @@ from sqlalchemy import (
     Row,
     Select,
     Table,
+    Text,
     and_,
     any_,
     bindparam,
+    cast,
     delete,
     exists,
     func,
@@ -66,8 +68,16 @@ def ids_param(name: str) -> Any:
     return bindparam(name, type_=ARRAY(UUID(as_uuid=True)))
 
 
+def id_texts_param(name: str) -> Any:
+    """Ids sent as their canonical text and cast to uuid by PostgreSQL: a batch read of 100
+    makes and prints no UUID per id."""
+    return cast(bindparam(name, type_=ARRAY(Text)), ARRAY(UUID(as_uuid=True)))
+
+
 async def rows(
-    conn: AsyncConnection, statement: Select[Any], params: dict[str, Any] | None = None
+    conn: AsyncConnection,
+    statement: Select[*tuple[Any, ...]],
+    params: dict[str, Any] | None = None,
 ) -> list[Record]:
     """Every row of a statement; `params` fills a prebuilt statement's bind parameters."""
     return list((await conn.execute(statement, params)).all())
@@ -330,13 +340,13 @@ async def delete_mute(conn: AsyncConnection, muter: uuid.UUID, muted: uuid.UUID)
 
 _VIEWER = id_param("viewer")
 _OTHER = (
-    func.unnest(ids_param("user_ids"))
+    func.unnest(id_texts_param("user_ids"))
     .table_valued(Column("id", UUID(as_uuid=True)))
     .render_derived(name="other")
 )
 # How a viewer relates to each of user_ids: one primary-key probe per table and user.
 RELATIONSHIPS = select(
-    _OTHER.c.id,
+    cast(_OTHER.c.id, Text).label("id"),
     select(follows.c.state)
     .where(follows.c.follower_id == _VIEWER, follows.c.followee_id == _OTHER.c.id)
     .scalar_subquery()
@@ -359,11 +369,11 @@ RELATIONSHIPS = select(
 # The sums of each of user_ids' counter slots, on the user_counts primary key.
 USER_STATS = (
     select(
-        user_counts.c.user_id,
+        cast(user_counts.c.user_id, Text).label("user_id"),
         func.sum(user_counts.c.followers).label("followers"),
         func.sum(user_counts.c.following).label("following"),
         func.sum(user_counts.c.friends).label("friends"),
     )
-    .where(user_counts.c.user_id == any_(ids_param("user_ids")))
+    .where(user_counts.c.user_id == any_(id_texts_param("user_ids")))
     .group_by(user_counts.c.user_id)
 )

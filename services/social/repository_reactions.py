@@ -14,7 +14,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     ARRAY,
-    UUID,
     BigInteger,
     Text,
     and_,
@@ -30,7 +29,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.social.repository import Record, Target, block_between, id_param
+from services.social.repository import (
+    Record,
+    Target,
+    block_between,
+    id_param,
+    id_texts_param,
+)
 from services.social.repository_lists import pages
 from services.social.tables import reaction_counts, reactions
 
@@ -126,7 +131,7 @@ KINDS = ("like", "love", "laugh", "sad", "angry")
 _TARGETS = (
     func.unnest(
         bindparam("target_kinds", type_=ARRAY(Text)),
-        cast(bindparam("target_ids", type_=ARRAY(Text)), ARRAY(UUID(as_uuid=True))),
+        id_texts_param("target_ids"),
     )
     .table_valued("kind", "id", with_ordinality="n")
     .render_derived(name="t")

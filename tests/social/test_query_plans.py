@@ -252,7 +252,7 @@ def test_the_hot_users_next_page_reads_one_page(plans_db, hot_position):
 def test_relationships_probe_indexes(plans_db, count, viewer):
     """Primary-key probes per user; for a batch the planner may instead read the viewer's
     own blocks and mutes once, from their index, and hash them."""
-    others = [user(n) for n in range(count)]
+    others = [str(user(n)) for n in range(count)]
 
     text = plan(plans_db, repository.RELATIONSHIPS, viewer=viewer, user_ids=others)
 
@@ -261,7 +261,7 @@ def test_relationships_probe_indexes(plans_db, count, viewer):
 
 
 def test_user_stats_sum_the_slots_from_the_primary_key(plans_db):
-    users = [HOT_USER, *(user(n) for n in range(99))]
+    users = [str(u) for u in [HOT_USER, *(user(n) for n in range(99))]]
 
     assert_walks_an_index(plan(plans_db, repository.USER_STATS, user_ids=users))
 
