@@ -101,6 +101,8 @@ class Cache:
         self._set_all = redis.register_script(_SET_ALL)
         self._get_all_with_ttl = redis.register_script(_GET_ALL_WITH_TTL)
         self._renewals: set[asyncio.Task[dict[str, bytes]]] = set()
+        # Tiers with a renewal out: a tier renews one batch at a time.
+        self._renewing: set[Tier] = set()
         self.stats: Counter[tuple[str, str]] = Counter()
         self._counters = {
             (tier, outcome): metrics.CACHE_REQUESTS.labels(tier.value, outcome)
@@ -247,17 +249,21 @@ class Cache:
         The loader's failure is raised to every caller that waited on it.
 
         `renew_seconds` > 0: an entry Redis has for less than that is answered as it is
-        and loaded again in the background (once per key at a time), so an entry read
-        often is renewed before it expires, and no reader waits for its load."""
+        and loaded again in the background, so an entry read often is renewed before it
+        expires, and no reader waits for its load. A tier renews one batch at a time (the
+        due entries of the read that finds none out): entries written together come due
+        together, and their renewals all at once stalled the reads around them (a
+        benchmark's batch reads of 100 posts went from 7 ms at p99 to over 80)."""
         wanted = list(dict.fromkeys(keys))
         found, left = await self._lookup(tier, wanted, near_seconds, lives=renew_seconds > 0)
-        due = [
-            key
-            for key, ms in left.items()
-            if 0 <= ms < renew_seconds * 1000 and self.key(tier, key) not in self._inflight
-        ]
-        if due:
-            self._renew(tier, due, loader, ttl_seconds, near_seconds)
+        if tier not in self._renewing:
+            due = [
+                key
+                for key, ms in left.items()
+                if 0 <= ms < renew_seconds * 1000 and self.key(tier, key) not in self._inflight
+            ]
+            if due:
+                self._renew(tier, due, loader, ttl_seconds, near_seconds)
         missing = [key for key in wanted if key not in found]
         waiting = {key: self._inflight.get(self.key(tier, key)) for key in missing}
         mine = [key for key, future in waiting.items() if future is None]
@@ -300,7 +306,13 @@ class Cache:
 
         task = asyncio.create_task(renew(), context=contextvars.Context())
         self._renewals.add(task)
-        task.add_done_callback(self._renewals.discard)
+        self._renewing.add(tier)
+
+        def done(_: asyncio.Task[dict[str, bytes]]) -> None:
+            self._renewals.discard(task)
+            self._renewing.discard(tier)
+
+        task.add_done_callback(done)
 
     async def _load_batch(
         self,

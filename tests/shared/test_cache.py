@@ -174,6 +174,24 @@ async def test_an_entry_near_its_end_is_answered_as_it_is_and_renewed_behind(
     await cache.redis.aclose()
 
 
+async def test_a_tier_renews_one_batch_at_a_time(redis_url: str) -> None:
+    cache = await holding(redis_url, "first", b"old", ttl_seconds=1)
+    await cache.set(Tier.GENERIC, "second", b"old", ttl_seconds=1)
+    loader = CountingLoader()
+    await renewing_read(cache, ["first"], loader)
+
+    found = await renewing_read(cache, ["second"], loader)  # while first's renewal is out
+
+    assert found == {"second": b"old"}
+    await asyncio.gather(*cache._renewals)
+    assert loader.calls == [["first"]]
+    await renewing_read(cache, ["second"], loader)
+    await asyncio.gather(*cache._renewals)
+    assert loader.calls == [["first"], ["second"]]
+    await cache.close()
+    await cache.redis.aclose()
+
+
 async def test_an_entry_with_life_left_is_not_renewed(redis_url: str) -> None:
     cache = await holding(redis_url, "fresh", b"kept", ttl_seconds=60)
     loader = CountingLoader()
