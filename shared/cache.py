@@ -100,9 +100,8 @@ class Cache:
         self._inflight: dict[str, asyncio.Future[bytes | None]] = {}
         self._set_all = redis.register_script(_SET_ALL)
         self._get_all_with_ttl = redis.register_script(_GET_ALL_WITH_TTL)
-        self._renewals: set[asyncio.Task[dict[str, bytes]]] = set()
-        # Tiers with a renewal out: a tier renews one batch at a time.
-        self._renewing: set[Tier] = set()
+        # The renewal out per tier: a tier renews one batch at a time.
+        self._renewals: dict[Tier, asyncio.Task[dict[str, bytes]]] = {}
         self.stats: Counter[tuple[str, str]] = Counter()
         self._counters = {
             (tier, outcome): metrics.CACHE_REQUESTS.labels(tier.value, outcome)
@@ -118,9 +117,10 @@ class Cache:
         self.near.start()
 
     async def close(self) -> None:
-        for task in list(self._renewals):
+        renewals = list(self._renewals.values())
+        for task in renewals:
             task.cancel()
-        await asyncio.gather(*self._renewals, return_exceptions=True)
+        await asyncio.gather(*renewals, return_exceptions=True)
         await self.near.close()
 
     async def get(self, tier: Tier, key: str) -> bytes | None:
@@ -256,7 +256,7 @@ class Cache:
         benchmark's batch reads of 100 posts went from 7 ms at p99 to over 80)."""
         wanted = list(dict.fromkeys(keys))
         found, left = await self._lookup(tier, wanted, near_seconds, lives=renew_seconds > 0)
-        if tier not in self._renewing:
+        if tier not in self._renewals:
             due = [
                 key
                 for key, ms in left.items()
@@ -305,14 +305,8 @@ class Cache:
                 return {}
 
         task = asyncio.create_task(renew(), context=contextvars.Context())
-        self._renewals.add(task)
-        self._renewing.add(tier)
-
-        def done(_: asyncio.Task[dict[str, bytes]]) -> None:
-            self._renewals.discard(task)
-            self._renewing.discard(tier)
-
-        task.add_done_callback(done)
+        self._renewals[tier] = task
+        task.add_done_callback(lambda _: self._renewals.pop(tier, None))
 
     async def _load_batch(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 
 import uuid6
 
@@ -36,3 +37,11 @@ def canonical_id(field: str, value: str) -> str:
     if CANONICAL.fullmatch(value):
         return value
     return str(parse_id(field, value))
+
+
+def canonical_ids(field: str, values: Sequence[str], maximum: int) -> list[str]:
+    """A batch request's ids in canonical text, without repeats, in their order; at most
+    `maximum` of them, else INVALID_ARGUMENT naming `field` (or the bad `field`[i])."""
+    if len(values) > maximum:
+        raise InvalidArgument(field, f"at most {maximum} per call")
+    return list(dict.fromkeys(canonical_id(f"{field}[{i}]", v) for i, v in enumerate(values)))

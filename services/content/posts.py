@@ -38,7 +38,7 @@ from services.content.media import Media, new_media, withdrawn
 from services.content.peers import Link, Relation
 from shared.auth import Principal
 from shared.errors import Aborted, AlreadyExists, InvalidArgument, NotFound, PermissionDenied
-from shared.ids import canonical_id, new_id, parse_id
+from shared.ids import canonical_ids, new_id, parse_id
 from shared.messages import version_from_etag
 
 MAX_BATCH = 100
@@ -223,9 +223,7 @@ class Posts:
     async def batch_get(
         self, principal: Principal, ids: Sequence[str], fields: frozenset[str] | None
     ) -> tuple[list[pb.Post], list[str]]:
-        if len(ids) > MAX_BATCH:
-            raise InvalidArgument("ids", f"at most {MAX_BATCH} ids per call")
-        wanted = list(dict.fromkeys(canonical_id(f"ids[{i}]", v) for i, v in enumerate(ids)))
+        wanted = canonical_ids("ids", ids, MAX_BATCH)
         shown = await self.present(principal, await self.ordered(wanted), fields)
         seen = {post.id for post in shown}
         return shown, [i for i in wanted if i not in seen]

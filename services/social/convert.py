@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from daira.social.v1 import social_pb2 as pb
 from services.social import repository_reactions
@@ -113,17 +113,6 @@ def notification(row: Record) -> pb.Notification:
     if row.target_kind is not None:
         message.target.CopyFrom(target_message(row.target_kind, row.target_id))
     return message
-
-
-def batch_ids(field: str, values: Iterable[str], maximum: int) -> list[str]:
-    """A batch request's ids in canonical text (sent on and answered as such), checked,
-    without repeats, in their order."""
-    values = list(values)
-    if len(values) > maximum:
-        raise InvalidArgument(field, f"at most {maximum} per call")
-    return list(
-        dict.fromkeys(canonical_id(f"{field}[{i}]", value) for i, value in enumerate(values))
-    )
 
 
 def fill_relationship(message: pb.Relationship, row: Record) -> None:

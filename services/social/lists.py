@@ -16,6 +16,7 @@ from services.social.deps import Deps, privileged, require_user
 from services.social.repository import Record
 from shared.auth import Principal, require_owner
 from shared.errors import PermissionDenied
+from shared.ids import canonical_ids
 
 MAX_BATCH = 100
 
@@ -89,7 +90,7 @@ class Lists:
     ) -> pb.GetRelationshipsResponse:
         """The viewer's relationship to each user, written straight into the answer."""
         require_owner(principal, viewer, services_too=True)
-        others = convert.batch_ids("user_ids", user_ids, MAX_BATCH)
+        others = canonical_ids("user_ids", user_ids, MAX_BATCH)
         answer = pb.GetRelationshipsResponse()
         if not others:
             return answer
@@ -102,7 +103,7 @@ class Lists:
         return answer
 
     async def stats(self, user_ids: Sequence[str]) -> list[pb.UserStats]:
-        users = convert.batch_ids("user_ids", user_ids, MAX_BATCH)
+        users = canonical_ids("user_ids", user_ids, MAX_BATCH)
         if not users:
             return []
         async with self._deps.db.connection() as conn:

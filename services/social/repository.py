@@ -52,8 +52,6 @@ from services.social.tables import blocks, follows, friendships, mutes, user_cou
 
 # Any row this module returns; columns are read by name.
 Record = Row[*tuple[Any, ...]]
-# Where a keyset page resumes: the last row's (created_at, id).
-After = tuple[datetime, uuid.UUID] | None
 # A post, comment or video of the content service: (kind, id).
 Target = tuple[str, uuid.UUID]
 
@@ -241,6 +239,9 @@ async def delete_follows(
     return list((await conn.execute(returning)).all())
 
 
+_INSERT_FRIENDSHIP = insert(friendships)
+
+
 async def insert_friendship(
     conn: AsyncConnection, a: uuid.UUID, b: uuid.UUID, now: datetime
 ) -> None:
@@ -250,9 +251,6 @@ async def insert_friendship(
         {"user_id": b, "friend_id": a, "created_at": now},
     ]
     await conn.execute(_INSERT_FRIENDSHIP, rows)
-
-
-_INSERT_FRIENDSHIP = insert(friendships)
 
 
 async def delete_friendship(conn: AsyncConnection, a: uuid.UUID, b: uuid.UUID) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Column, Select, Table, select
 from sqlalchemy.dialects.postgresql import UUID
 
-from services.social.repository import MUTE_IN_EFFECT, After, id_param
+from services.social.repository import MUTE_IN_EFFECT, id_param
 from services.social.tables import blocks, follows, friendships, mutes
 from shared import keyset
 
@@ -27,7 +27,7 @@ class Pages:
     first: Select[Any]
     next: Select[Any]
 
-    def page(self, bound: dict[str, Any], after: After, limit: int) -> keyset.Query:
+    def page(self, bound: dict[str, Any], after: keyset.After, limit: int) -> keyset.Query:
         """The page after `after` (the first page if None) of at most `limit` rows, the
         conditions' parameters bound by `bound`."""
         statement = self.first if after is None else self.next

@@ -14,7 +14,7 @@ from shared import outbox, pagination
 from shared.auth import Principal, Role, require_owner
 from shared.cache import Tier
 from shared.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
-from shared.ids import canonical_id, new_id
+from shared.ids import new_id
 from shared.streams import USERS_ACCOUNTS
 from shared.validation import bounded_text
 
@@ -189,13 +189,6 @@ class Accounts:
             await outbox.record(conn, USERS_ACCOUNTS, "users.user.status_changed", user_id, changed)
         await self.invalidate(user_id)
         return convert.user(row)
-
-
-def parse_ids(values: Sequence[str]) -> list[str]:
-    """Canonical, de-duplicated ids of a batch request."""
-    if len(values) > MAX_BATCH:
-        raise InvalidArgument("ids", f"at most {MAX_BATCH} ids per call")
-    return list(dict.fromkeys(canonical_id(f"ids[{i}]", v) for i, v in enumerate(values)))
 
 
 def _cacheable(user: users_pb2.User) -> bool:

@@ -14,7 +14,7 @@ import grpc
 from daira.users.v1 import users_pb2 as pb
 from daira.users.v1 import users_pb2_grpc
 from services.users import convert
-from services.users.accounts import Accounts, parse_ids
+from services.users.accounts import MAX_BATCH, Accounts
 from services.users.deps import Deps
 from services.users.profiles import Profiles
 from services.users.sessions import Issued, Sessions
@@ -22,7 +22,7 @@ from services.users.storage import Storage
 from shared.auth import Access, Principal, Role, current_principal, optional_principal
 from shared.errors import InvalidArgument
 from shared.eventing import Events
-from shared.ids import canonical_id, parse_id
+from shared.ids import canonical_id, canonical_ids, parse_id
 from shared.messages import timestamp
 from shared.server import Endpoint, Runtime
 
@@ -115,7 +115,7 @@ class UserServicer(users_pb2_grpc.UserServiceServicer):
         self, request: pb.BatchGetUsersRequest, context: Context
     ) -> pb.BatchGetUsersResponse:
         fields = convert.read_mask(request.read_mask)
-        ids = parse_ids(request.ids)
+        ids = canonical_ids("ids", request.ids, MAX_BATCH)
         found = await self.accounts.get_many(ids)
         viewer = optional_principal()
         return pb.BatchGetUsersResponse(

@@ -166,7 +166,7 @@ async def test_an_entry_near_its_end_is_answered_as_it_is_and_renewed_behind(
     found = await renewing_read(cache, ["hot"], loader)
 
     assert found == {"hot": b"old"}
-    await asyncio.gather(*cache._renewals)
+    await asyncio.gather(*cache._renewals.values())
     assert loader.calls == [["hot"]]
     assert await cache.redis.get(cache.key(Tier.GENERIC, "hot")) == b"v:hot"
     assert await cache.redis.ttl(cache.key(Tier.GENERIC, "hot")) > 5
@@ -183,10 +183,10 @@ async def test_a_tier_renews_one_batch_at_a_time(redis_url: str) -> None:
     found = await renewing_read(cache, ["second"], loader)  # while first's renewal is out
 
     assert found == {"second": b"old"}
-    await asyncio.gather(*cache._renewals)
+    await asyncio.gather(*cache._renewals.values())
     assert loader.calls == [["first"]]
     await renewing_read(cache, ["second"], loader)
-    await asyncio.gather(*cache._renewals)
+    await asyncio.gather(*cache._renewals.values())
     assert loader.calls == [["first"], ["second"]]
     await cache.close()
     await cache.redis.aclose()
