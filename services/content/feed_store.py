@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.commands.core import AsyncScript
 
 from shared.messages import EPOCH
 
@@ -30,6 +31,10 @@ CELEBRITIES = "content:celebrities"
 
 # Longest a rebuild may take before fan-out stops adding to the timeline it builds.
 BUILDING_SECONDS = 60
+
+# Timelines one script call of the fan-out acts on: the calls for thousands of followers
+# go in one round trip, yet each holds Redis only a moment, so reads run between them.
+SCRIPT_TIMELINES = 500
 
 # Scripts given a timeline and its building marker act only on one that is built or being
 # built.
@@ -156,9 +161,8 @@ class FeedStore:
         args: list[int | str] = [self._size]
         for entry_score, post_id in entries:
             args += [entry_score, post_id]
-        keys = [key for timeline in timelines for key in (timeline, building_key(timeline))]
-        if keys:
-            await self._add(keys=keys, args=args)
+        keys = [(timeline, building_key(timeline)) for timeline in timelines]
+        await self._in_chunks(self._add, keys, args)
 
     async def remove(self, users: Iterable[uuid.UUID | str], post_ids: Sequence[str]) -> None:
         await self._remove_from([feed_key(user) for user in users], post_ids)
@@ -234,12 +238,22 @@ class FeedStore:
         """Merge `celebrity`'s posts into these users' feeds that exist or are being built,
         from now on."""
         keys = [
-            key
-            for user in users
-            for key in (feed_key(user), building_key(feed_key(user)), celebrities_key(user))
+            (feed_key(user), building_key(feed_key(user)), celebrities_key(user)) for user in users
         ]
-        if keys:
-            await self._follow_celebrity(keys=keys, args=[celebrity])
+        await self._in_chunks(self._follow_celebrity, keys, [celebrity])
+
+    async def _in_chunks(
+        self, script: AsyncScript, keys: Sequence[tuple[str, ...]], args: Sequence[Any]
+    ) -> None:
+        """`script` run with `args` over the timelines' `keys`, SCRIPT_TIMELINES at a time,
+        every call in one pipeline."""
+        if not keys:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for start in range(0, len(keys), SCRIPT_TIMELINES):
+                chunk = keys[start : start + SCRIPT_TIMELINES]
+                await script(keys=[key for group in chunk for key in group], args=args, client=pipe)
+            await pipe.execute()
 
     async def unfollow_celebrity(self, user: uuid.UUID | str, celebrity: str) -> None:
         await self._redis.srem(celebrities_key(user), celebrity)

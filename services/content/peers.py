@@ -48,6 +48,8 @@ REACTION_KINDS = [
 # The limit per call of social's batch RPCs (GetRelationships, GetReactionCounts,
 # GetUserStats) and list pages, and of users' BatchGetUsers.
 BATCH = 100
+# A page of social's ListFollowerIds, its largest: most users' followers in one call.
+FOLLOWER_PAGE = 10_000
 # The counts of a post social could not be asked about, serialized as Peers.reactions
 # answers.
 UNAVAILABLE = pb.ReactionCounts(available=False).SerializeToString()
@@ -164,13 +166,14 @@ class Peers:
             request.page_token = reply.next_page_token
 
     async def followers(self, user: uuid.UUID | str) -> AsyncIterator[list[str]]:
-        """`user`'s followers, a page at a time. Raises Unavailable if social cannot say."""
-        request = social_pb2.ListFollowersRequest(user_id=str(user), page_size=BATCH)
+        """`user`'s followers' ids, a page (of up to 10,000) at a time. Raises Unavailable if
+        social cannot say."""
+        request = social_pb2.ListFollowerIdsRequest(user_id=str(user), page_size=FOLLOWER_PAGE)
         while True:
             reply = await self._social.call(
-                self._social_stub.ListFollowers, request, idempotent=True
+                self._social_stub.ListFollowerIds, request, idempotent=True
             )
-            yield [c.user_id for c in reply.followers]
+            yield list(reply.follower_ids)
             if not reply.next_page_token:
                 return
             request.page_token = reply.next_page_token

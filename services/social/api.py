@@ -38,6 +38,7 @@ ACCESS = {
     "ListFollowRequests": Access.USER,
     "ListFollowers": Access.USER,
     "ListFollowing": Access.USER,
+    "ListFollowerIds": Access.SERVICE,
     "ListFriends": Access.USER,
     "GetRelationships": Access.USER,
     "GetUserStats": Access.USER,
@@ -122,6 +123,14 @@ class SocialServicer(social_pb2_grpc.SocialServiceServicer):
             request.page_token,
         )
         return pb.ListFollowersResponse(followers=followers, next_page_token=token)
+
+    async def ListFollowerIds(
+        self, request: pb.ListFollowerIdsRequest, context: Context
+    ) -> pb.ListFollowerIdsResponse:
+        ids, token = await self.lists.follower_ids(
+            _user(request.user_id), request.page_size, request.page_token
+        )
+        return pb.ListFollowerIdsResponse(follower_ids=ids, next_page_token=token)
 
     async def ListFollowing(
         self, request: pb.ListFollowingRequest, context: Context

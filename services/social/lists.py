@@ -19,6 +19,9 @@ from shared.errors import PermissionDenied
 from shared.ids import canonical_ids
 
 MAX_BATCH = 100
+# ListFollowerIds: a page holds the followers of most users whole.
+FOLLOWER_IDS_DEFAULT_PAGE = 1000
+FOLLOWER_IDS_MAX_PAGE = 10_000
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,22 @@ class Lists:
         await self._require_visible(principal, user_id)
         rows, next_token = await self._page(listing, user_id, size, token)
         return [convert.connection(getattr(row, listing.other), row) for row in rows], next_token
+
+    async def follower_ids(
+        self, user_id: uuid.UUID, size: int, token: str
+    ) -> tuple[list[str], str]:
+        """A user's followers' ids, newest first, for services acting on each follower."""
+        rows, next_token = await paging.newest_first(
+            self._deps.db,
+            repository_lists.FOLLOWER_IDS,
+            {"owner": user_id},
+            "follower_id",
+            {"follower_ids": str(user_id)},
+            size or FOLLOWER_IDS_DEFAULT_PAGE,
+            token,
+            maximum=FOLLOWER_IDS_MAX_PAGE,
+        )
+        return [row.follower_id for row in rows], next_token
 
     async def own(
         self, principal: Principal, listing: Listing, size: int, token: str

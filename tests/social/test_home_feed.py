@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from datetime import UTC
 
 import grpc
@@ -18,6 +19,7 @@ from daira.social.v1 import social_pb2 as pb
 from services.content.feed_store import (
     BUILT,
     CELEBRITIES,
+    SCRIPT_TIMELINES,
     FeedStore,
     celebrities_key,
     feed_key,
@@ -218,6 +220,21 @@ async def test_a_post_published_while_a_feed_is_being_built_goes_into_it(
             assert time.monotonic() < deadline, "the fan-out passed the feed being built by"
             await asyncio.sleep(0.02)
         assert await redis.zscore(feed_key(alice.id), BUILT) is None
+
+
+async def test_a_fan_out_to_many_reaches_every_built_feed_and_starts_no_missing_one(redis_url):
+    readers = [uuid.uuid4() for _ in range(2 * SCRIPT_TIMELINES + 1)]
+    built = readers[::2]
+    async with Redis.from_url(redis_url) as redis:
+        store = FeedStore(redis, size=800, idle_seconds=3600)
+        for reader in built:
+            await store.build(reader, [], [])
+
+        await store.add(readers, [(7, "a-post")])
+
+        scores = [await redis.zscore(feed_key(reader), "a-post") for reader in readers]
+        assert scores == [7 if reader in built else None for reader in readers]
+        assert await redis.exists(*(feed_key(r) for r in readers if r not in built)) == 0
 
 
 async def test_a_missing_feed_is_rebuilt_whole_on_the_next_read(

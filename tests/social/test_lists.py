@@ -133,3 +133,51 @@ async def test_a_pending_request_does_not_open_a_locked_accounts_lists(
     failure = await rejected(stub.ListFollowers(request, metadata=alice.auth))
 
     assert failure.code == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_follower_ids_are_the_active_followers_newest_first_across_pages(
+    stub, accounts, service_auth, users_stub, alice
+):
+    fans = [await accounts.create() for _ in range(5)]
+    for fan in fans:
+        await follow(stub, fan, alice)
+    requester = await accounts.create()
+    await lock(users_stub, alice)
+    await follow(stub, requester, alice)
+    request = pb.ListFollowerIdsRequest(user_id=alice.id, page_size=2)
+
+    pages = []
+    while True:
+        reply = await stub.ListFollowerIds(request, metadata=service_auth)
+        pages.append(list(reply.follower_ids))
+        if not reply.next_page_token:
+            break
+        request.page_token = reply.next_page_token
+
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert [i for page in pages for i in page] == [fan.id for fan in reversed(fans)]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("page_token", "garbage"), ("page_size", -1), ("user_id", "nope")]
+)
+async def test_follower_ids_arguments_are_checked(
+    stub, rejected, service_auth, alice, field, value
+):
+    request = pb.ListFollowerIdsRequest(user_id=alice.id)
+    setattr(request, field, value)
+
+    failure = await rejected(stub.ListFollowerIds(request, metadata=service_auth))
+
+    assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert failure.fields == [field]
+
+
+async def test_follower_ids_are_for_services_only(stub, rejected, alice, moderator):
+    request = pb.ListFollowerIdsRequest(user_id=alice.id)
+
+    for caller in (alice, moderator):
+        failure = await rejected(stub.ListFollowerIds(request, metadata=caller.auth))
+
+        assert failure.code == grpc.StatusCode.PERMISSION_DENIED
+        assert failure.reasons == ["ROLE_NOT_ALLOWED"]

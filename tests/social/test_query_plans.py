@@ -247,6 +247,17 @@ def test_the_hot_users_next_page_reads_one_page(plans_db, hot_position):
     assert analysed["Execution Time"] < 50  # ms, far from scanning a million rows
 
 
+@pytest.mark.parametrize("page", ["first", "next"])
+def test_the_fan_outs_follower_ids_read_the_index_alone(plans_db, hot_position, page):
+    after = hot_position if page == "next" else None
+
+    statement, values = repository_lists.FOLLOWER_IDS.page({"owner": HOT_USER}, after, 10_001)
+    text = plan(plans_db, statement, **values)
+
+    assert_walks_an_index(text)
+    assert "Index Only Scan using follows_by_followee" in text
+
+
 @pytest.mark.parametrize("count", [1, 100])
 @pytest.mark.parametrize("viewer", [user(5), HOT_USER], ids=["typical", "hot"])
 def test_relationships_probe_indexes(plans_db, count, viewer):
