@@ -33,7 +33,6 @@ from services.content.feed_store import (
     FeedStore,
     Page,
     moment,
-    recent_key,
     score,
 )
 from services.content.peers import Link, Relation
@@ -176,7 +175,7 @@ class HomeFeed:
 
     async def _keep_recent(self, celebrity: str) -> list[Entry]:
         """A celebrity's newest posts, from the database, kept for every follower's reads."""
-        await self.store.begin_build(recent_key(celebrity))
+        await self.store.begin_build_recent(celebrity)
         size = self._deps.settings.feed_size
         entries = await self._newest(NO_READER, [uuid.UUID(celebrity)], None, size)
         await self.store.build_recent(celebrity, entries)

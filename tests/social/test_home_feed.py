@@ -17,6 +17,8 @@ from daira.content.v1 import content_pb2 as cpb
 from daira.content.v1 import content_pb2_grpc
 from daira.social.v1 import social_pb2 as pb
 from services.content.feed_store import (
+    ACTIVE,
+    ACTIVE_SLACK_SECONDS,
     BUILT,
     CELEBRITIES,
     SCRIPT_TIMELINES,
@@ -211,7 +213,7 @@ async def test_a_post_published_while_a_feed_is_being_built_goes_into_it(
     await follow(stub, alice, bob)
     async with Redis.from_url(redis_url) as redis:
         store = FeedStore(redis, size=800, idle_seconds=3600)
-        await store.begin_build(feed_key(alice.id))
+        await store.begin_build_of(alice.id, [])
 
         post = await create_post(content_stub, bob)
 
@@ -235,6 +237,36 @@ async def test_a_fan_out_to_many_reaches_every_built_feed_and_starts_no_missing_
         scores = [await redis.zscore(feed_key(reader), "a-post") for reader in readers]
         assert scores == [7 if reader in built else None for reader in readers]
         assert await redis.exists(*(feed_key(r) for r in readers if r not in built)) == 0
+
+
+async def test_a_feed_whose_user_left_the_active_set_is_rebuilt_with_what_it_missed(
+    stub, content_stub, redis_url, alice, bob, carol
+):
+    await follow(stub, alice, bob)
+    await follow(stub, carol, bob)
+    assert await feed_ids(content_stub, alice) == []
+    assert await feed_ids(content_stub, carol) == []
+    async with Redis.from_url(redis_url) as redis:
+        await redis.zrem(ACTIVE, alice.id)
+
+        post = await create_post(content_stub, bob)
+        assert await feed_once(content_stub, carol, [post.id]) == [post.id]
+        assert await redis.zscore(feed_key(alice.id), post.id) is None  # passed by
+
+    assert await feed_ids(content_stub, alice) == [post.id]
+
+
+async def test_users_idle_long_past_their_feeds_expiry_leave_the_active_set(redis_url):
+    idle, recent = str(uuid.uuid4()), str(uuid.uuid4())
+    async with Redis.from_url(redis_url) as redis:
+        store = FeedStore(redis, size=800, idle_seconds=3600)
+        long_ago = time.time() - 3600 - ACTIVE_SLACK_SECONDS - 1
+        await redis.zadd(ACTIVE, {idle: long_ago, recent: time.time() - 3600})
+
+        await store.add([uuid.uuid4()], [(7, "a-post")])
+
+        assert await redis.zscore(ACTIVE, idle) is None
+        assert await redis.zscore(ACTIVE, recent) is not None
 
 
 async def test_a_missing_feed_is_rebuilt_whole_on_the_next_read(
