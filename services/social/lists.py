@@ -66,7 +66,7 @@ class Lists:
             token,
             maximum=FOLLOWER_IDS_MAX_PAGE,
         )
-        return [row.follower_id for row in rows], next_token
+        return [follower_id for follower_id, _ in rows], next_token
 
     async def own(
         self, principal: Principal, listing: Listing, size: int, token: str
