@@ -79,6 +79,9 @@ def run_scenarios(
         token = scenario.token(data) if scenario.token else client.token(data.account)
         if scenario.warm is not None:
             warm(server.target, token, scenario.service, scenario.warm(data))
+        if scenario.open_feeds is not None:
+            assert data.mint is not None, "reading feeds as other users needs a token minter"
+            asyncio.run(feed.open_feeds(server.target, data.mint, scenario.open_feeds(data)))
         load = plan(
             scenario,
             target=server.target,

@@ -76,6 +76,9 @@ class Scenario:
     token: Callable[[Data], str] | None = None
     # The ids to read through the service before the run, so they are cached.
     warm: Callable[[Data], list[str]] | None = None
+    # Users whose home feeds are read once before the run, so they are built, as active
+    # users' are.
+    open_feeds: Callable[[Data], list[str]] | None = None
     # Other services it needs running (and seeded) besides its own.
     needs: tuple[str, ...] = ()
     # Calls that differ in method or caller (instead of `method`, `build` and the bench

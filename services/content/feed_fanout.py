@@ -6,9 +6,10 @@ The handlers change only Redis, so they run without a transaction (`repeatable`)
 change is made to be repeatable (adding or removing the same entries again changes
 nothing) and to hold whatever order the events come in: reads filter by the current
 relationship and drop posts that are gone, so a late clean-up or a re-delivered addition
-only costs a page a filtered entry. Posts of celebrities are never fanned
-out; when an author is first seen over the threshold, their followers' feeds are told to
-merge them in at read time instead.
+only costs a page a filtered entry. A follow's posts are read from the database only
+for a follower whose feed is kept (`FeedStore.keeps`): a feed built later reads them
+itself. Posts of celebrities are never fanned out; when an author is first seen over the
+threshold, their followers' feeds are told to merge them in at read time instead.
 """
 
 from __future__ import annotations
@@ -85,14 +86,15 @@ class FeedFanout:
             follower, followee = _pair(started.follower_id, started.followee_id)
             if await self._store.is_celebrity(started.followee_id):
                 await self._store.follow_celebrity([started.follower_id], started.followee_id)
-                return
-            await self._store.add([follower], await self._recent(conn, follower, followee))
+            elif await self._store.keeps(follower):
+                await self._store.add([follower], await self._recent(conn, follower, followee))
         elif event.type == "social.follow.ended":
             ended = payload(event, social_events_pb2.FollowEnded)
             follower, followee = _pair(ended.follower_id, ended.followee_id)
             await self._store.unfollow_celebrity(follower, ended.followee_id)
-            entries = await self._recent(conn, follower, followee)
-            await self._store.remove([follower], [post_id for _, post_id in entries])
+            if await self._store.keeps(follower):
+                entries = await self._recent(conn, follower, followee)
+                await self._store.remove([follower], [post_id for _, post_id in entries])
 
     async def _recent(
         self, conn: AsyncConnection, reader: uuid.UUID, author: uuid.UUID

@@ -215,6 +215,11 @@ class FeedStore:
     async def remove(self, users: Iterable[uuid.UUID | str], post_ids: Sequence[str]) -> None:
         await self._remove_from([feed_key(user) for user in await self._active(users)], post_ids)
 
+    async def keeps(self, user: uuid.UUID | str) -> bool:
+        """Whether `user`'s feed may exist (is in ACTIVE): one that does not needs no
+        change, its next read builds it whole."""
+        return bool(await self._active([user]))
+
     async def _active(self, users: Iterable[uuid.UUID | str]) -> list[str]:
         """Those of `users` whose feed may exist (in ACTIVE); the long idle are dropped
         from ACTIVE on the way."""
