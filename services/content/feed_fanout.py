@@ -7,7 +7,7 @@ change is made to be repeatable (adding or removing the same entries again chang
 nothing) and to hold whatever order the events come in: reads filter by the current
 relationship and drop posts that are gone, so a late clean-up or a re-delivered addition
 only costs a page a filtered entry. A follow's posts are read from the database only
-for a follower whose feed is kept (`FeedStore.keeps`): a feed built later reads them
+for a follower whose feed is kept (`FeedStore.kept`): a feed built later reads them
 itself. Posts of celebrities are never fanned out; when an author is first seen over the
 threshold, their followers' feeds are told to merge them in at read time instead.
 """
@@ -15,6 +15,7 @@ threshold, their followers' feeds are told to merge them in at read time instead
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -61,8 +62,8 @@ class FeedFanout:
             await self._store.remove([removed.author_id], [removed.post_id])
             await self._store.remove_recent(removed.author_id, [removed.post_id])
             if not await self._store.is_celebrity(removed.author_id):
-                async for followers in self._deps.peers.followers(removed.author_id):
-                    await self._store.remove(followers, [removed.post_id])
+                async for readers in self._readers(removed.author_id):
+                    await self._store.remove(readers, [removed.post_id])
 
     async def _publish(
         self, author: str, visibility: content_pb2.Visibility.ValueType, entry: tuple[int, str]
@@ -74,11 +75,17 @@ class FeedFanout:
         if counts.get(author, 0) > self._deps.settings.feed_celebrity_followers:
             await self._store.add_recent(author, [entry])
             if await self._store.mark_celebrity(author):
-                async for followers in self._deps.peers.followers(author):
-                    await self._store.follow_celebrity(followers, author)
+                async for readers in self._readers(author):
+                    await self._store.follow_celebrity(readers, author)
             return
+        async for readers in self._readers(author):
+            await self._store.add(readers, [entry])
+
+    async def _readers(self, author: str) -> AsyncIterator[list[str]]:
+        """`author`'s followers whose feed is kept (`FeedStore.kept`), a page at a time:
+        most followers keep none, and the others' feeds need no change."""
         async for followers in self._deps.peers.followers(author):
-            await self._store.add(followers, [entry])
+            yield await self._store.kept(followers)
 
     async def on_follow(self, conn: AsyncConnection, event: events_pb2.Event) -> None:
         if event.type == "social.follow.started":
@@ -86,13 +93,13 @@ class FeedFanout:
             follower, followee = _pair(started.follower_id, started.followee_id)
             if await self._store.is_celebrity(started.followee_id):
                 await self._store.follow_celebrity([started.follower_id], started.followee_id)
-            elif await self._store.keeps(follower):
+            elif await self._store.kept([follower]):
                 await self._store.add([follower], await self._recent(conn, follower, followee))
         elif event.type == "social.follow.ended":
             ended = payload(event, social_events_pb2.FollowEnded)
             follower, followee = _pair(ended.follower_id, ended.followee_id)
             await self._store.unfollow_celebrity(follower, ended.followee_id)
-            if await self._store.keeps(follower):
+            if await self._store.kept([follower]):
                 entries = await self._recent(conn, follower, followee)
                 await self._store.remove([follower], [post_id for _, post_id in entries])
 

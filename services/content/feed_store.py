@@ -199,7 +199,7 @@ class FeedStore:
 
     async def add(self, users: Iterable[uuid.UUID | str], entries: Sequence[Entry]) -> None:
         """Put the (score, post id) entries in each of these users' feeds that exist."""
-        await self._add_to([feed_key(user) for user in await self._active(users)], entries)
+        await self._add_to([feed_key(user) for user in users], entries)
 
     async def add_recent(self, celebrity: str, entries: Sequence[Entry]) -> None:
         """Put a celebrity's new entries among their newest, if those are kept."""
@@ -213,16 +213,12 @@ class FeedStore:
         await self._in_chunks(self._add, keys, args)
 
     async def remove(self, users: Iterable[uuid.UUID | str], post_ids: Sequence[str]) -> None:
-        await self._remove_from([feed_key(user) for user in await self._active(users)], post_ids)
+        await self._remove_from([feed_key(user) for user in users], post_ids)
 
-    async def keeps(self, user: uuid.UUID | str) -> bool:
-        """Whether `user`'s feed may exist (is in ACTIVE): one that does not needs no
-        change, its next read builds it whole."""
-        return bool(await self._active([user]))
-
-    async def _active(self, users: Iterable[uuid.UUID | str]) -> list[str]:
-        """Those of `users` whose feed may exist (in ACTIVE); the long idle are dropped
-        from ACTIVE on the way."""
+    async def kept(self, users: Iterable[uuid.UUID | str]) -> list[str]:
+        """Those of `users` whose feed may exist (in ACTIVE): the others' need no change,
+        their next read builds them whole. The long idle are dropped from ACTIVE on the
+        way."""
         names = ",".join(str(user) for user in users)
         if not names:
             return []
@@ -305,8 +301,7 @@ class FeedStore:
         """Merge `celebrity`'s posts into these users' feeds that exist or are being built,
         from now on."""
         keys = [
-            (feed_key(user), building_key(feed_key(user)), celebrities_key(user))
-            for user in await self._active(users)
+            (feed_key(user), building_key(feed_key(user)), celebrities_key(user)) for user in users
         ]
         await self._in_chunks(self._follow_celebrity, keys, [celebrity])
 

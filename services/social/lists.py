@@ -62,8 +62,9 @@ class Lists:
             {"owner": user_id},
             "follower_id",
             {"follower_ids": str(user_id)},
-            size or FOLLOWER_IDS_DEFAULT_PAGE,
+            size,
             token,
+            default=FOLLOWER_IDS_DEFAULT_PAGE,
             maximum=FOLLOWER_IDS_MAX_PAGE,
         )
         return [follower_id for follower_id, _ in rows], next_token

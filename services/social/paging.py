@@ -19,12 +19,13 @@ async def newest_first(
     query: Any,
     size: int,
     token: str,
+    default: int = pagination.DEFAULT_PAGE_SIZE,
     maximum: int = pagination.MAX_PAGE_SIZE,
 ) -> tuple[list[Record], str]:
     """The page of `pages` (its conditions bound by `values`), ordered by (created_at,
     `other`) descending, that `token` resumes (bound to `query`), and the next page's
-    token. A page holds up to `maximum` rows."""
-    limit = pagination.page_size(size, maximum=maximum)
+    token. A page holds `size` rows (`default` for 0), up to `maximum`."""
+    limit = pagination.page_size(size, default, maximum)
     after = pagination.time_position(token, query)
     async with db.connection() as conn:
         rows = await repository.rows(conn, *pages.page(values, after, limit + 1))

@@ -52,17 +52,17 @@ def pages(
     )
 
 
+_ACTIVE_FOLLOWS_OF_OWNER = (follows.c.followee_id == OWNER, follows.c.state == "active")
+
 # On follows_by_followee.
-FOLLOWERS = pages(
-    follows, (follows.c.followee_id == OWNER, follows.c.state == "active"), follows.c.follower_id
-)
+FOLLOWERS = pages(follows, _ACTIVE_FOLLOWS_OF_OWNER, follows.c.follower_id)
 
 
 # Index only, on follows_by_followee: the ids alone, as text (the fan-out's walk of a
 # user's followers, thousands a page, pays no UUID made and printed back per row).
 FOLLOWER_IDS = pages(
     follows,
-    (follows.c.followee_id == OWNER, follows.c.state == "active"),
+    _ACTIVE_FOLLOWS_OF_OWNER,
     follows.c.follower_id,
     (cast(follows.c.follower_id, Text).label("follower_id"), follows.c.created_at),
 )
