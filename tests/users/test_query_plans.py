@@ -1,24 +1,26 @@
 """Every hot query of the users service is answered from an index on a big table.
 
 The statements are the repository's own builders, EXPLAINed with real parameters in a
-database of their own seeded with 100,000 users, so the planner has a reason to care.
+database of their own seeded with 100,000 users, so the planner has a reason to care. The
+seed is vacuumed before it is planned on, as autovacuum would: until then the trigram
+indexes' new entries wait in GIN pending lists, which the planner prices as slow to scan,
+and whether autovacuum got there first would decide the plan.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Iterator
 
 import psycopg
 import pytest
-from sqlalchemy.dialects import postgresql
 
 from services.users import SPEC, repository
-from shared.migrate import upgrade
-from shared.provision import provision_service_database
+from tests.harness import plan, seeded_database
 
-from .conftest import DB_PASSWORD, libpq_url
+from .conftest import DB_PASSWORD
 
+PLANS_DATABASE = "daira_users_plans"
 SEED_USERS = 100_000
 
 # Random letters, as varied as real names, so trigram statistics look like real ones.
@@ -40,16 +42,21 @@ ON CONFLICT DO NOTHING
 """
 
 
+def seed(conn: psycopg.Connection) -> None:
+    conn.execute("SELECT setseed(0.42)")
+    conn.execute(SEED, {"count": SEED_USERS})
+
+
 @pytest.fixture(scope="module")
-def plans_db(pg_admin_url: str, worker_id: str) -> psycopg.Connection:
-    url = provision_service_database(pg_admin_url, f"daira_users_plans_{worker_id}", DB_PASSWORD)
-    upgrade(SPEC, url)
-    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-        (seeded,) = conn.execute("SELECT count(*) FROM users").fetchone()
-        if seeded < SEED_USERS:
-            conn.execute("SELECT setseed(0.42)")
-            conn.execute(SEED, {"count": SEED_USERS})
-        conn.execute("ANALYZE users")
+def plans_db(pg_admin_url: str) -> Iterator[psycopg.Connection]:
+    with seeded_database(
+        pg_admin_url,
+        SPEC,
+        PLANS_DATABASE,
+        DB_PASSWORD,
+        filled=f"SELECT count(*) >= {SEED_USERS} FROM users",
+        fill=seed,
+    ) as conn:
         yield conn
 
 
@@ -67,15 +74,6 @@ def seeded_ids(plans_db: psycopg.Connection) -> list[uuid.UUID]:
         "SELECT id FROM users WHERE status <> 'deleted' ORDER BY random() LIMIT 100"
     ).fetchall()
     return [row[0] for row in rows]
-
-
-def plan(conn: psycopg.Connection, statement: Any) -> str:
-    """EXPLAIN the statement exactly as SQLAlchemy sends it, with its parameters."""
-    compiled = statement.compile(
-        dialect=postgresql.psycopg.dialect(), compile_kwargs={"render_postcompile": True}
-    )
-    rows = conn.execute(f"EXPLAIN {compiled}", compiled.params).fetchall()
-    return "\n".join(row[0] for row in rows)
 
 
 def assert_uses_an_index(text: str) -> None:
