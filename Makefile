@@ -49,7 +49,7 @@ breaking: $(STAMP)
 	else echo "buf breaking against $$against"; $(BIN)/buf breaking --against ".git#ref=$$against"; fi
 
 test: lint typecheck breaking
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 run: $(GEN_STAMP)
 	$(PY) -m shared.runner

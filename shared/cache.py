@@ -98,6 +98,8 @@ class Cache:
         self._down_until = 0.0
         self._pending_deletes: set[str] = set()
         self._inflight: dict[str, asyncio.Future[bytes | None]] = {}
+        # Keys invalidated while they loaded: their loads read what may be gone now.
+        self._overtaken: set[str] = set()
         self._set_all = redis.register_script(_SET_ALL)
         self._get_all_with_ttl = redis.register_script(_GET_ALL_WITH_TTL)
         # The renewal out per tier: a tier renews one batch at a time.
@@ -216,6 +218,7 @@ class Cache:
         if not full:
             return
         self.near.drop(full)
+        self._overtaken.update(k for k in full if k in self._inflight)
         self._pending_deletes.update(full)
         await self._usable()
 
@@ -316,13 +319,17 @@ class Cache:
         ttl_seconds: int | None,
         near_seconds: float | None,
     ) -> dict[str, bytes]:
-        """`keys` loaded and written back, each announced in flight while it loads."""
+        """`keys` loaded and written back, each announced in flight while it loads. A key
+        invalidated in this process during its load is answered but not written back: the
+        load may have read the database before the write that invalidated it committed,
+        and its value would stand in the cache for the tier's whole TTL."""
         loop = asyncio.get_running_loop()
         futures = {self.key(tier, key): loop.create_future() for key in keys}
         self._inflight.update(futures)
         try:
             values = dict(await loader(keys))
-            await self.set_many(tier, values, ttl_seconds=ttl_seconds, near_seconds=near_seconds)
+            current = {k: v for k, v in values.items() if self.key(tier, k) not in self._overtaken}
+            await self.set_many(tier, current, ttl_seconds=ttl_seconds, near_seconds=near_seconds)
         except BaseException as exc:
             for future in futures.values():
                 if isinstance(exc, asyncio.CancelledError):
@@ -339,6 +346,7 @@ class Cache:
             for full, future in futures.items():
                 if self._inflight.get(full) is future:
                     del self._inflight[full]
+                    self._overtaken.discard(full)
 
     async def _usable(self) -> bool:
         if time.monotonic() < self._down_until:

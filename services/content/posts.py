@@ -136,26 +136,17 @@ class Posts:
         return [(resolved[name], name) for name in names if name in resolved]
 
     async def load(self, post_ids: Sequence[str]) -> dict[str, pb.Post]:
-        """Live posts by canonical id, unfiltered: one MGET, then one query for the rest."""
-        cache = self._deps.cache
-        cached = await cache.get_many(POSTS_TIER, [post_key(p) for p in post_ids])
-        found: dict[str, pb.Post] = {}
-        missing = []
-        for post_id in post_ids:
-            raw = cached.get(post_key(post_id))
-            if raw is None:
-                missing.append(uuid.UUID(post_id))
-            else:
-                found[post_id] = pb.Post.FromString(raw)
-        if missing:
+        """Live posts by canonical id, unfiltered: one MGET, then one query for the rest
+        (a post another read is loading is awaited, not queried again)."""
+
+        async def query(keys: list[str]) -> dict[str, bytes]:
             async with self._deps.db.connection() as conn:
-                rows = await repository.batch_get_posts(conn, missing)
-            loaded = {str(row.id): convert.post(row) for row in rows}
-            await cache.set_many(
-                POSTS_TIER, {post_key(p): m.SerializeToString() for p, m in loaded.items()}
-            )
-            found.update(loaded)
-        return found
+                rows = await repository.batch_get_posts(conn, [uuid.UUID(ids[k]) for k in keys])
+            return {post_key(row.id): convert.post(row).SerializeToString() for row in rows}
+
+        ids = {post_key(p): p for p in post_ids}
+        found = await self._deps.cache.get_many_or_load(POSTS_TIER, ids, query)
+        return {ids[key]: pb.Post.FromString(raw) for key, raw in found.items()}
 
     async def ordered(self, post_ids: Sequence[str]) -> list[pb.Post]:
         """The live posts of `post_ids` (canonical), in that order; the gone left out."""

@@ -80,6 +80,37 @@ class CountingLoader:
         return {key: f"v:{key}".encode() for key in keys}
 
 
+async def test_a_load_overtaken_by_an_invalidation_is_answered_but_not_cached(
+    redis_url: str,
+) -> None:
+    cache = Cache(Redis.from_url(redis_url), f"overtaken-{uuid.uuid4()}")
+    loader = CountingLoader()
+
+    loading = asyncio.create_task(cache.get_many_or_load(Tier.GENERIC, ["a", "b"], loader))
+    await asyncio.sleep(0.01)
+    await cache.delete(Tier.GENERIC, "a")
+
+    assert await loading == {"a": b"v:a", "b": b"v:b"}
+    assert await cache.get_many(Tier.GENERIC, ["a", "b"]) == {"b": b"v:b"}
+    await cache.redis.aclose()
+
+
+async def test_an_invalidation_overtakes_only_the_load_it_happened_during(
+    redis_url: str,
+) -> None:
+    cache = Cache(Redis.from_url(redis_url), f"overtaken-once-{uuid.uuid4()}")
+    loader = CountingLoader()
+    loading = asyncio.create_task(cache.get_many_or_load(Tier.GENERIC, ["a"], loader))
+    await asyncio.sleep(0.01)
+    await cache.delete(Tier.GENERIC, "a")
+    await loading
+
+    await cache.get_many_or_load(Tier.GENERIC, ["a"], loader)
+
+    assert await cache.get_many(Tier.GENERIC, ["a"]) == {"a": b"v:a"}
+    await cache.redis.aclose()
+
+
 async def test_concurrent_batch_loads_of_the_same_keys_call_the_loader_once() -> None:
     cache = down_cache()
     loader = CountingLoader()

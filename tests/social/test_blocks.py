@@ -104,6 +104,7 @@ async def test_a_block_is_never_notified(stub, alice, bob):
         ("", grpc.StatusCode.INVALID_ARGUMENT),
         ("not-a-uuid", grpc.StatusCode.INVALID_ARGUMENT),
     ],
+    ids=["unknown", "empty", "not a uuid"],
 )
 async def test_block_needs_an_existing_user(stub, rejected, alice, user_id, code):
     failure = await rejected(stub.Block(pb.BlockRequest(user_id=user_id), metadata=alice.auth))
