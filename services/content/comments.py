@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daira.content.v1 import content_pb2 as pb
 from services.content import convert, events, paging, repository, repository_comments, validation
-from services.content.deps import Deps, is_self, now, privileged, require_user
+from services.content.deps import Deps, now, require_user
 from services.content.posts import Posts
 from shared import pagination
 from shared.auth import Principal
 from shared.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from shared.ids import new_id
+from shared.visibility import is_self, privileged
 
 ID_ONLY = frozenset({"id"})
 AUTHOR_ONLY = frozenset({"author_id"})

@@ -1,5 +1,5 @@
-"""What the content service's logic modules share, built once per process, and the
-rules of who sees what."""
+"""What the content service's logic modules share, built once per process (who sees
+what is `shared.visibility`'s rule)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from services.content.peers import Peers, Relation
+from services.content.peers import Peers
 from services.content.settings import ContentSettings
 from shared.auth import Principal, Role
 from shared.cache import Cache, Tier
@@ -61,41 +61,3 @@ def require_user(principal: Principal) -> uuid.UUID:
     if principal.role is Role.SERVICE:
         raise PermissionDenied("this call is for signed-in users", reason="USER_REQUIRED")
     return principal.user_id
-
-
-def privileged(principal: Principal) -> bool:
-    """Staff and services see and act on everyone's content, moderated content included."""
-    return principal.is_staff or principal.role is Role.SERVICE
-
-
-def is_self(principal: Principal, user_id: uuid.UUID | str) -> bool:
-    return principal.role is not Role.SERVICE and principal.subject == str(user_id)
-
-
-def visibilities(principal: Principal, author_id: uuid.UUID | str, relation: Relation) -> list[str]:
-    """Which of an author's posts the caller may see.
-
-    Social being unreachable (UNKNOWN) shows only public posts, as to a viewer who does
-    not follow the author (NONE), except to the author and staff, rather than failing
-    the read.
-    """
-    if privileged(principal) or is_self(principal, author_id):
-        return ["public", "followers", "private"]
-    if relation is Relation.BLOCKED:
-        return []
-    if relation is Relation.FOLLOWER:
-        return ["public", "followers"]
-    return ["public"]
-
-
-def sees(
-    principal: Principal,
-    author_id: uuid.UUID | str,
-    visibility: str,
-    moderation: str,
-    relation: Relation,
-) -> bool:
-    """Whether the caller may see one post (or comment: visibility "public")."""
-    if moderation != "visible" and not privileged(principal):
-        return False
-    return visibility in visibilities(principal, author_id, relation)

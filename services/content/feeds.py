@@ -12,13 +12,13 @@ from datetime import timedelta
 
 from daira.content.v1 import content_pb2 as pb
 from services.content import paging, parsing, repository, repository_lists
-from services.content.deps import Deps, is_self, now, privileged, visibilities
-from services.content.peers import Relation
+from services.content.deps import Deps, now
 from services.content.posts import Posts
 from services.content.repository import Record
 from shared import pagination
 from shared.auth import Principal
 from shared.errors import InvalidArgument
+from shared.visibility import Relation, is_self, privileged, visibilities
 
 WINDOWS = {
     pb.TRENDING_WINDOW_HOUR: ("hour", timedelta(hours=1)),

@@ -35,12 +35,13 @@ from services.content.feed_store import (
     moment,
     score,
 )
-from services.content.peers import Link, Relation
+from services.content.peers import Link
 from services.content.posts import Posts
 from shared import pagination
 from shared.auth import Principal
 from shared.errors import DomainError, InvalidArgument
 from shared.logs import get_logger
+from shared.visibility import Relation
 
 log = get_logger("daira.content.home_feed")
 

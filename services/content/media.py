@@ -36,8 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daira.content.v1 import content_pb2 as pb
 from services.content import convert, events, repository, repository_media, validation
-from services.content.deps import Deps, is_self, now, privileged, require_user, sees
-from services.content.peers import Relation
+from services.content.deps import Deps, now, require_user
 from shared.auth import Principal
 from shared.errors import (
     Aborted,
@@ -51,6 +50,7 @@ from shared.errors import (
 )
 from shared.ids import new_id
 from shared.logs import get_logger
+from shared.visibility import Relation, is_self, privileged, sees
 
 log = get_logger("daira.content.media")
 

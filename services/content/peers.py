@@ -19,7 +19,6 @@ down) are never remembered.
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple, TypeVar
@@ -33,6 +32,7 @@ from shared.cache import Cache, Tier
 from shared.clients import ServiceClient
 from shared.errors import DomainError, Relayed, Unavailable
 from shared.logs import get_logger
+from shared.visibility import Relation
 
 log = get_logger("daira.content.peers")
 
@@ -56,15 +56,6 @@ UNAVAILABLE = pb.ReactionCounts(available=False).SerializeToString()
 # Where social's answers are remembered: engagement figures, as the design's tiers go
 # (each entry written with the short remember_seconds, not the tier's day).
 ANSWERS_TIER = Tier.ANALYTICS
-
-
-class Relation(enum.Enum):
-    """What an author is to a viewer, as far as the content service can tell."""
-
-    UNKNOWN = "unknown"  # social could not be asked
-    NONE = "none"  # social says: the viewer does not follow the author, who does not block them
-    FOLLOWER = "follower"
-    BLOCKED = "blocked"  # the author blocks the viewer
 
 
 class Peers:

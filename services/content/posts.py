@@ -24,22 +24,14 @@ from services.content import (
     repository_media,
     validation,
 )
-from services.content.deps import (
-    POSTS_TIER,
-    Deps,
-    is_self,
-    now,
-    post_key,
-    privileged,
-    require_user,
-    sees,
-)
+from services.content.deps import POSTS_TIER, Deps, now, post_key, require_user
 from services.content.media import Media, new_media, withdrawn
-from services.content.peers import Link, Relation
+from services.content.peers import Link
 from shared.auth import Principal
 from shared.errors import Aborted, AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from shared.ids import canonical_ids, new_id, parse_id
 from shared.messages import version_from_etag
+from shared.visibility import Relation, is_self, privileged, sees
 
 MAX_BATCH = 100
 UPDATABLE = frozenset({"text", "visibility"})
@@ -163,12 +155,8 @@ class Posts:
         """What the caller may see of these posts (and `keep` keeps, told how the caller
         relates to each author), decorated; order kept. Social's two answers (relations,
         reaction counts) are awaited together, not one after the other."""
-        authors = set()
-        if not privileged(principal):
-            authors = {p.author_id for p in posts} - {principal.subject}
         links, reactions = await asyncio.gather(
-            self._deps.peers.links(principal.user_id, authors),
-            self._reactions(posts, fields),
+            self._links(principal, posts), self._reactions(posts, fields)
         )
         unknown = Link(Relation.UNKNOWN, muted=False)
         shown = []
@@ -180,6 +168,14 @@ class Posts:
             if seen and (keep is None or keep(post, link)):
                 shown.append(post)
         return _decorated(shown, reactions, fields)
+
+    async def _links(self, principal: Principal, posts: Sequence[pb.Post]) -> dict[str, Link]:
+        """How each author relates to the caller; nobody is asked for staff and services,
+        who see everything."""
+        if privileged(principal):
+            return {}
+        authors = {p.author_id for p in posts} - {principal.subject}
+        return await self._deps.peers.links(principal.user_id, authors)
 
     async def decorate(
         self, posts: Sequence[pb.Post], fields: frozenset[str] | None

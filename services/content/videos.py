@@ -12,11 +12,12 @@ from typing import Any
 
 from daira.content.v1 import content_pb2 as pb
 from services.content import convert, paging, repository, repository_videos, validation
-from services.content.deps import Deps, is_self, now, privileged, require_user
+from services.content.deps import Deps, now, require_user
 from shared import pagination
 from shared.auth import Principal
 from shared.errors import AlreadyExists, FailedPrecondition, NotFound
 from shared.ids import new_id
+from shared.visibility import is_self, privileged
 
 
 class Videos:

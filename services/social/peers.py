@@ -1,8 +1,10 @@
 """What the social service asks other services, each behind one method.
 
-Users says whether an account exists and whether it is locked. Content says who wrote
-a post, comment or video, as the reacting user may see it (their own token is passed on, so
-content's visibility rules decide). Either being down is UNAVAILABLE naming it.
+Users says whether an account exists and whether it is locked. Content says who wrote a
+post and who may see it (asked as this service, which sees every live post: social applies
+`shared.visibility`'s rule itself, from its own graph, rather than have content ask it back),
+and who wrote a comment or video as the reacting user may see it (their own token is passed
+on, so content's rules decide). Either being down is UNAVAILABLE naming it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,29 @@ class Account(NamedTuple):
     """What social needs to know of a user's account."""
 
     locked: bool
+
+
+class Post(NamedTuple):
+    """What social needs to know of a post to decide who may react to it."""
+
+    author: uuid.UUID
+    visibility: str  # public, followers or private
+    moderation: str  # visible, hidden or removed
+
+
+POST_FACTS = field_mask_pb2.FieldMask(paths=["author_id", "visibility", "moderation_state"])
+# The names `shared.visibility` speaks; a value this code does not know shows the post to
+# nobody but its author and staff.
+VISIBILITIES = {
+    content_pb2.VISIBILITY_PUBLIC: "public",
+    content_pb2.VISIBILITY_FOLLOWERS: "followers",
+    content_pb2.VISIBILITY_PRIVATE: "private",
+}
+MODERATION = {
+    content_pb2.MODERATION_STATE_VISIBLE: "visible",
+    content_pb2.MODERATION_STATE_HIDDEN: "hidden",
+    content_pb2.MODERATION_STATE_REMOVED: "removed",
+}
 
 
 class Peers:
@@ -52,17 +77,20 @@ class Peers:
             raise NotFound("user", str(user_id))
         return Account(locked=reply.user.locked)
 
+    async def post(self, post_id: uuid.UUID) -> Post:
+        """A live post's author and who may see it (NOT_FOUND if there is no such post)."""
+        request = content_pb2.GetPostRequest(id=str(post_id), read_mask=POST_FACTS)
+        reply = await self._content.call(self._content_stub.GetPost, request, idempotent=True)
+        return Post(
+            uuid.UUID(reply.post.author_id),
+            VISIBILITIES.get(reply.post.visibility, "private"),
+            MODERATION.get(reply.post.moderation_state, "removed"),
+        )
+
     async def author(self, target: Target, token: str) -> uuid.UUID:
-        """Who wrote the target, asked as the caller (NOT_FOUND when they may not see it)."""
+        """Who wrote the comment or video, asked as the caller (NOT_FOUND when they may not
+        see it)."""
         kind, target_id = target
-        if kind == "post":
-            request = content_pb2.GetPostRequest(
-                id=str(target_id), read_mask=field_mask_pb2.FieldMask(paths=["author_id"])
-            )
-            post = await self._content.call(
-                self._content_stub.GetPost, request, idempotent=True, token=token
-            )
-            return uuid.UUID(post.post.author_id)
         if kind == "comment":
             comment = await self._content.call(
                 self._content_stub.GetComment,

@@ -3,6 +3,7 @@ transaction, and their author notified of a first reaction."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -11,10 +12,12 @@ from daira.social.v1 import social_pb2 as pb
 from services.social import convert, graph, paging, repository, repository_reactions
 from services.social.deps import Deps, now, require_user
 from services.social.notifications import notify
+from services.social.peers import Post
 from services.social.repository import Target
 from services.social.tables import reaction_counts
 from shared.auth import Principal
-from shared.errors import InvalidArgument
+from shared.errors import InvalidArgument, NotFound
+from shared.visibility import Relation, sees
 
 MAX_BATCH = 100
 
@@ -26,12 +29,19 @@ class Reactions:
     async def react(
         self, principal: Principal, token: str, target: Target, kind: str
     ) -> pb.Reaction:
-        """The caller's reaction, now `kind`. The target must be one the caller may see."""
+        """The caller's reaction, now `kind`. The target must be one the caller may see:
+        a post by the visibility rule, applied here from content's facts and social's own
+        graph; a comment or video by content, asked as the caller."""
         me = require_user(principal)
-        author = await self._deps.peers.author(target, token)
+        post = await self._deps.peers.post(target[1]) if target[0] == "post" else None
+        author = post.author if post else await self._deps.peers.author(target, token)
         async with self._deps.db.transaction() as conn:
+            if post:
+                await _require_sight(conn, principal, target[1], post)
             row = await repository_reactions.upsert_reaction(conn, target, me, author, kind, now())
             if row is None:
+                if post and await repository.relation(conn, me, author) is Relation.BLOCKED:
+                    raise NotFound("post", str(target[1]))  # as content hides it from them
                 raise graph.blocked()
             if row.previous != kind:
                 await self._count(conn, target, kind, row.previous)
@@ -90,3 +100,16 @@ class Reactions:
             token,
         )
         return [convert.reaction(row) for row in rows], next_token
+
+
+async def _require_sight(
+    conn: AsyncConnection, principal: Principal, post_id: uuid.UUID, post: Post
+) -> None:
+    """NOT_FOUND, as content answers, unless the caller may see the post. How its author
+    relates to them is read only when that decides: a post a stranger may see is hidden
+    only by its author's block, which the reaction's own write finds."""
+    if sees(principal, post.author, post.visibility, post.moderation, Relation.NONE):
+        return
+    relation = await repository.relation(conn, principal.user_id, post.author)
+    if not sees(principal, post.author, post.visibility, post.moderation, relation):
+        raise NotFound("post", str(post_id))

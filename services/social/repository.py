@@ -49,6 +49,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.social.tables import blocks, follows, friendships, mutes, user_counts
+from shared.visibility import Relation
 
 # Any row this module returns; columns are read by name.
 Record = Row[*tuple[Any, ...]]
@@ -168,6 +169,22 @@ async def follow_state(
     conn: AsyncConnection, follower: uuid.UUID, followee: uuid.UUID
 ) -> str | None:
     return await conn.scalar(FOLLOW_STATE, {"follower": follower, "followee": followee})
+
+
+# What an author is to a viewer, for the rule of who sees their posts.
+RELATION = select(
+    exists()
+    .where(blocks.c.blocker_id == _FOLLOWEE, blocks.c.blocked_id == _FOLLOWER)
+    .label("blocked_by"),
+    FOLLOW_STATE.scalar_subquery().label("following"),
+)
+
+
+async def relation(conn: AsyncConnection, viewer: uuid.UUID, author: uuid.UUID) -> Relation:
+    row = (await conn.execute(RELATION, {"follower": viewer, "followee": author})).one()
+    if row.blocked_by:
+        return Relation.BLOCKED
+    return Relation.FOLLOWER if row.following == "active" else Relation.NONE
 
 
 # Write statements of the hot paths are built once and sent their values as parameters:

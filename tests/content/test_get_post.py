@@ -95,6 +95,18 @@ async def test_get_post_shows_the_author_their_own_restricted_post(alice, stub, 
     assert (await get_post(stub, alice, post.id)).id == post.id
 
 
+@pytest.mark.parametrize("visibility", [FOLLOWERS, PRIVATE])
+async def test_get_post_shows_a_service_any_live_post(alice, stub, service_auth, visibility):
+    post = await create_post(stub, alice, visibility=visibility)
+    request = content_pb2.GetPostRequest(
+        id=post.id, read_mask=field_mask_pb2.FieldMask(paths=["author_id", "visibility"])
+    )
+
+    seen = (await stub.GetPost(request, metadata=service_auth)).post
+
+    assert (seen.author_id, seen.visibility) == (alice.id, visibility)
+
+
 async def test_batch_get_posts_answers_in_request_order_and_lists_missing_ids(alice, bob, stub):
     first, second = await create_post(stub, alice), await create_post(stub, bob)
     unknown = str(uuid.uuid4())

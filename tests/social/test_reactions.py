@@ -16,6 +16,7 @@ from .conftest import (
     create_comment,
     create_post,
     create_video,
+    follow,
     notified,
     post_target,
     react,
@@ -169,6 +170,46 @@ async def test_reacting_to_a_post_one_may_not_see_is_not_found(
     failure = await rejected(stub.React(request, metadata=bob.auth))
 
     assert failure.code == grpc.StatusCode.NOT_FOUND
+
+
+async def test_a_followers_post_takes_a_followers_reaction(stub, content_stub, alice, bob):
+    await follow(stub, bob, alice)
+    theirs = await create_post(content_stub, alice, visibility=content_pb2.VISIBILITY_FOLLOWERS)
+    target = post_target(theirs.id)
+
+    await react(stub, bob, target)
+
+    assert await reaction_counts(stub, bob, target) == {"LIKE": 1}
+
+
+async def test_a_followers_post_refuses_a_stranger_as_not_found(
+    stub, content_stub, rejected, alice, bob
+):
+    theirs = await create_post(content_stub, alice, visibility=content_pb2.VISIBILITY_FOLLOWERS)
+    target = post_target(theirs.id)
+
+    failure = await rejected(
+        stub.React(pb.ReactRequest(target=target, kind=LIKE), metadata=bob.auth)
+    )
+
+    assert (failure.code, failure.reasons) == (grpc.StatusCode.NOT_FOUND, ["POST_NOT_FOUND"])
+    assert await reaction_counts(stub, alice, target) == {}
+
+
+async def test_a_moderated_post_takes_no_reaction(
+    stub, content_stub, service_auth, rejected, post, bob
+):
+    hide = content_pb2.SetContentVisibilityRequest(
+        target_kind=content_pb2.TARGET_KIND_POST,
+        target_id=post.id,
+        state=content_pb2.MODERATION_STATE_HIDDEN,
+        reason="spam",
+    )
+    await content_stub.SetContentVisibility(hide, metadata=service_auth)
+
+    failure = await rejected(stub.React(pb.ReactRequest(target=post, kind=LIKE), metadata=bob.auth))
+
+    assert (failure.code, failure.reasons) == (grpc.StatusCode.NOT_FOUND, ["POST_NOT_FOUND"])
 
 
 async def test_a_published_video_takes_reactions(stub, content_stub, tokens, alice, bob):

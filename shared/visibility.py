@@ -1,0 +1,56 @@
+"""Who may see a post, and so its comments: one rule for the content service, which shows
+posts, and the social service, which takes reactions only to what their reactor may see."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+
+from shared.auth import Principal, Role
+
+
+class Relation(enum.Enum):
+    """What an author is to a viewer, as far as the asking service can tell."""
+
+    UNKNOWN = "unknown"  # social could not be asked
+    NONE = "none"  # the viewer does not follow the author, who does not block them
+    FOLLOWER = "follower"
+    BLOCKED = "blocked"  # the author blocks the viewer
+
+
+def privileged(principal: Principal) -> bool:
+    """Staff and services see and act on everyone's content, moderated content included."""
+    return principal.is_staff or principal.role is Role.SERVICE
+
+
+def is_self(principal: Principal, user_id: uuid.UUID | str) -> bool:
+    return principal.role is not Role.SERVICE and principal.subject == str(user_id)
+
+
+def visibilities(principal: Principal, author_id: uuid.UUID | str, relation: Relation) -> list[str]:
+    """Which of an author's posts the caller may see.
+
+    Social being unreachable (UNKNOWN) shows only public posts, as to a viewer who does
+    not follow the author (NONE), except to the author and staff, rather than failing
+    the read.
+    """
+    if privileged(principal) or is_self(principal, author_id):
+        return ["public", "followers", "private"]
+    if relation is Relation.BLOCKED:
+        return []
+    if relation is Relation.FOLLOWER:
+        return ["public", "followers"]
+    return ["public"]
+
+
+def sees(
+    principal: Principal,
+    author_id: uuid.UUID | str,
+    visibility: str,
+    moderation: str,
+    relation: Relation,
+) -> bool:
+    """Whether the caller may see one post (or comment: visibility "public")."""
+    if moderation != "visible" and not privileged(principal):
+        return False
+    return visibility in visibilities(principal, author_id, relation)
