@@ -100,6 +100,8 @@ class Cache:
         self._inflight: dict[str, asyncio.Future[bytes | None]] = {}
         # Keys invalidated while they loaded: their loads read what may be gone now.
         self._overtaken: set[str] = set()
+        # Each tier's key prefix, made once: a batch read names a hundred keys.
+        self._prefixes = {tier: f"{namespace}:{tier.value}:" for tier in Tier}
         self._set_all = redis.register_script(_SET_ALL)
         self._get_all_with_ttl = redis.register_script(_GET_ALL_WITH_TTL)
         # The renewal out per tier: a tier renews one batch at a time.
@@ -112,7 +114,7 @@ class Cache:
         }
 
     def key(self, tier: Tier, key: str) -> str:
-        return f"{self._namespace}:{tier.value}:{key}"
+        return self._prefixes[tier] + key
 
     def start(self) -> None:
         """Begin listening for invalidations, which turns the near cache on."""
@@ -143,7 +145,8 @@ class Cache:
     ) -> tuple[dict[str, bytes], dict[str, int]]:
         """The values present, and with `lives` the milliseconds left to live of those
         Redis answered (near copies answer for themselves)."""
-        full = {self.key(tier, k): k for k in keys}
+        prefix = self._prefixes[tier]
+        full = {prefix + k: k for k in keys}
         found: dict[str, bytes] = {}
         left: dict[str, int] = {}
         if not full:
@@ -198,7 +201,8 @@ class Cache:
         if not items or not await self._usable():
             return
         ttl = ttl_seconds or tier.ttl_seconds
-        full = {self.key(tier, k): v for k, v in items.items()}
+        prefix = self._prefixes[tier]
+        full = {prefix + k: v for k, v in items.items()}
         try:
             if len(full) == 1:
                 [(key, value)] = full.items()
@@ -214,7 +218,8 @@ class Cache:
     async def delete(self, tier: Tier, *keys: str) -> None:
         """Invalidate here and in every process; if Redis cannot be told now, it is told
         before the next read."""
-        full = [self.key(tier, k) for k in keys]
+        prefix = self._prefixes[tier]
+        full = [prefix + k for k in keys]
         if not full:
             return
         self.near.drop(full)
@@ -259,16 +264,17 @@ class Cache:
         benchmark's batch reads of 100 posts went from 7 ms at p99 to over 80)."""
         wanted = list(dict.fromkeys(keys))
         found, left = await self._lookup(tier, wanted, near_seconds, lives=renew_seconds > 0)
+        prefix = self._prefixes[tier]
         if tier not in self._renewals:
             due = [
                 key
                 for key, ms in left.items()
-                if 0 <= ms < renew_seconds * 1000 and self.key(tier, key) not in self._inflight
+                if 0 <= ms < renew_seconds * 1000 and prefix + key not in self._inflight
             ]
             if due:
                 self._renew(tier, due, loader, ttl_seconds, near_seconds)
         missing = [key for key in wanted if key not in found]
-        waiting = {key: self._inflight.get(self.key(tier, key)) for key in missing}
+        waiting = {key: self._inflight.get(prefix + key) for key in missing}
         mine = [key for key, future in waiting.items() if future is None]
         if mine:
             found.update(await self._load_batch(tier, mine, loader, ttl_seconds, near_seconds))
@@ -328,7 +334,10 @@ class Cache:
         self._inflight.update(futures)
         try:
             values = dict(await loader(keys))
-            current = {k: v for k, v in values.items() if self.key(tier, k) not in self._overtaken}
+            current = values
+            if self._overtaken:
+                gone = self._overtaken
+                current = {k: v for k, v in values.items() if self.key(tier, k) not in gone}
             await self.set_many(tier, current, ttl_seconds=ttl_seconds, near_seconds=near_seconds)
         except BaseException as exc:
             for future in futures.values():
