@@ -249,11 +249,13 @@ class Cache:
         ttl_seconds: int | None = None,
         near_seconds: float | None = None,
         renew_seconds: float = 0.0,
+        cacheable: Callable[[bytes], bool] | None = None,
     ) -> dict[str, bytes]:
         """Cache-aside for a batch: the cached values, and the others from `loader` (given
-        the missing keys, answering those it can), written back. Single-flight per key: a
-        key that another call in this process is loading is awaited, not loaded again, so
-        entries written together and expiring together bring one load, not one per reader.
+        the missing keys, answering those it can), written back (those `cacheable` allows;
+        all by default). Single-flight per key: a key that another call in this process is
+        loading is awaited, not loaded again, so entries written together and expiring
+        together bring one load, not one per reader.
         The loader's failure is raised to every caller that waited on it.
 
         `renew_seconds` > 0: an entry Redis has for less than that is answered as it is
@@ -272,12 +274,14 @@ class Cache:
                 if 0 <= ms < renew_seconds * 1000 and prefix + key not in self._inflight
             ]
             if due:
-                self._renew(tier, due, loader, ttl_seconds, near_seconds)
+                self._renew(tier, due, loader, ttl_seconds, near_seconds, cacheable)
         missing = [key for key in wanted if key not in found]
         waiting = {key: self._inflight.get(prefix + key) for key in missing}
         mine = [key for key, future in waiting.items() if future is None]
         if mine:
-            found.update(await self._load_batch(tier, mine, loader, ttl_seconds, near_seconds))
+            found.update(
+                await self._load_batch(tier, mine, loader, ttl_seconds, near_seconds, cacheable)
+            )
         for key, future in waiting.items():
             if future is None:
                 continue
@@ -288,7 +292,9 @@ class Cache:
                 if not future.cancelled() or (task is not None and task.cancelling()):
                     raise
                 # The call loading it was cancelled: load it here instead.
-                reload = await self._load_batch(tier, [key], loader, ttl_seconds, near_seconds)
+                reload = await self._load_batch(
+                    tier, [key], loader, ttl_seconds, near_seconds, cacheable
+                )
                 value = reload.get(key)
             if value is not None:
                 found[key] = value
@@ -301,6 +307,7 @@ class Cache:
         loader: BatchLoader,
         ttl_seconds: int | None,
         near_seconds: float | None,
+        cacheable: Callable[[bytes], bool] | None,
     ) -> None:
         """Load `keys` again in a task of its own, outside the reader's context (its
         deadline and request id are not the renewal's); a failure leaves the entries to
@@ -308,7 +315,9 @@ class Cache:
 
         async def renew() -> dict[str, bytes]:
             try:
-                return await self._load_batch(tier, keys, loader, ttl_seconds, near_seconds)
+                return await self._load_batch(
+                    tier, keys, loader, ttl_seconds, near_seconds, cacheable
+                )
             except Exception as exc:
                 log.warning("cache entries not renewed", tier=tier.value, error=repr(exc))
                 return {}
@@ -324,6 +333,7 @@ class Cache:
         loader: BatchLoader,
         ttl_seconds: int | None,
         near_seconds: float | None,
+        cacheable: Callable[[bytes], bool] | None = None,
     ) -> dict[str, bytes]:
         """`keys` loaded and written back, each announced in flight while it loads. A key
         invalidated in this process during its load is answered but not written back: the
@@ -335,9 +345,13 @@ class Cache:
         try:
             values = dict(await loader(keys))
             current = values
-            if self._overtaken:
+            if self._overtaken or cacheable is not None:
                 gone = self._overtaken
-                current = {k: v for k, v in values.items() if self.key(tier, k) not in gone}
+                current = {
+                    k: v
+                    for k, v in values.items()
+                    if self.key(tier, k) not in gone and (cacheable is None or cacheable(v))
+                }
             await self.set_many(tier, current, ttl_seconds=ttl_seconds, near_seconds=near_seconds)
         except BaseException as exc:
             for future in futures.values():

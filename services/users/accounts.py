@@ -66,27 +66,19 @@ class Accounts:
         return found[user_id]
 
     async def get_many(self, user_ids: Sequence[str]) -> dict[str, users_pb2.User]:
-        """Users by canonical id: one cache round trip, then one query for what it lacked."""
-        cache = self._deps.cache
-        cached = await cache.get_many(Tier.PROFILES, [user_key(u) for u in user_ids])
-        found: dict[str, users_pb2.User] = {}
-        missing = []
-        for user_id in user_ids:
-            raw = cached.get(user_key(user_id))
-            if raw is None:
-                missing.append(uuid.UUID(user_id))
-            else:
-                found[user_id] = users_pb2.User.FromString(raw)
-        if missing:
+        """Users by canonical id: one cache round trip, then one query for what it lacked
+        (a user another read is loading is awaited, not queried again)."""
+
+        async def query(keys: list[str]) -> dict[str, bytes]:
             async with self._deps.db.connection() as conn:
-                rows = await repository.batch_get_users(conn, missing)
-            loaded = {str(row.id): convert.user(row) for row in rows}
-            await cache.set_many(
-                Tier.PROFILES,
-                {user_key(u): m.SerializeToString() for u, m in loaded.items() if _cacheable(m)},
-            )
-            found.update(loaded)
-        return found
+                rows = await repository.batch_get_users(conn, [uuid.UUID(ids[k]) for k in keys])
+            return {user_key(row.id): convert.user(row).SerializeToString() for row in rows}
+
+        ids = {user_key(u): u for u in user_ids}
+        found = await self._deps.cache.get_many_or_load(
+            Tier.PROFILES, ids, query, cacheable=_cacheable
+        )
+        return {ids[key]: users_pb2.User.FromString(raw) for key, raw in found.items()}
 
     async def lookup(self, usernames: Sequence[str]) -> list[users_pb2.User]:
         if len(usernames) > MAX_BATCH:
@@ -191,6 +183,6 @@ class Accounts:
         return convert.user(row)
 
 
-def _cacheable(user: users_pb2.User) -> bool:
+def _cacheable(user: bytes) -> bool:
     """A suspension's end changes what a read shows, so suspended users are read fresh."""
-    return user.status != users_pb2.USER_STATUS_SUSPENDED
+    return users_pb2.User.FromString(user).status != users_pb2.USER_STATUS_SUSPENDED

@@ -111,6 +111,18 @@ async def test_an_invalidation_overtakes_only_the_load_it_happened_during(
     await cache.redis.aclose()
 
 
+async def test_a_load_writes_back_only_what_is_cacheable_and_answers_all(redis_url: str) -> None:
+    cache = Cache(Redis.from_url(redis_url), f"cacheable-{uuid.uuid4()}")
+
+    found = await cache.get_many_or_load(
+        Tier.GENERIC, ["a", "b"], CountingLoader(), cacheable=lambda value: value != b"v:b"
+    )
+
+    assert found == {"a": b"v:a", "b": b"v:b"}
+    assert await cache.get_many(Tier.GENERIC, ["a", "b"]) == {"a": b"v:a"}
+    await cache.redis.aclose()
+
+
 async def test_concurrent_batch_loads_of_the_same_keys_call_the_loader_once() -> None:
     cache = down_cache()
     loader = CountingLoader()

@@ -131,6 +131,8 @@ async def test_a_suspension_whose_end_has_passed_no_longer_blocks_login(
     await set_status(stub, moderator, alice.id, SUSPENDED, until)
     blocked = await rejected(accounts.login(alice.username, alice.password))
     assert blocked.code == DENIED
+    read = await stub.GetUser(users_pb2.GetUserRequest(id=alice.id), metadata=moderator.auth)
+    assert read.user.status == SUSPENDED
 
     await asyncio.sleep((until - datetime.now(UTC)).total_seconds() + 0.2)
 
