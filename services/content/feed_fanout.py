@@ -71,8 +71,8 @@ class FeedFanout:
         await self._store.add([author], [entry])
         if visibility == content_pb2.VISIBILITY_PRIVATE:
             return
-        counts = await self._deps.peers.follower_counts([author])
-        if counts.get(author, 0) > self._deps.settings.feed_celebrity_followers:
+        followers = await self._deps.peers.follower_count(author)
+        if followers > self._deps.settings.feed_celebrity_followers:
             await self._store.add_recent(author, [entry])
             if await self._store.mark_celebrity(author):
                 async for readers in self._readers(author):

@@ -169,16 +169,24 @@ class Peers:
                 return
             request.page_token = reply.next_page_token
 
-    async def follower_counts(self, users: Sequence[uuid.UUID | str]) -> dict[str, int]:
-        """Followers of each user. Raises Unavailable if social cannot say."""
-        counts: dict[str, int] = {}
-        for chunk in _batches(users):
-            request = social_pb2.GetUserStatsRequest(user_ids=[str(u) for u in chunk])
+    async def follower_count(self, user: str) -> int:
+        """How many follow the user (a canonical id), remembered like social's other
+        answers: every post's fan-out asks for its author's, and an author who crosses
+        into celebrity is seen as one `fresh_seconds` late at worst. Raises Unavailable
+        if social cannot say."""
+
+        async def ask(chunk: Sequence[str]) -> dict[str, bytes]:
+            request = social_pb2.GetUserStatsRequest(user_ids=list(chunk))
             reply = await self._social.call(
                 self._social_stub.GetUserStats, request, idempotent=True
             )
-            counts.update({s.user_id: s.followers_count for s in reply.stats})
-        return counts
+            return {s.user_id: str(s.followers_count).encode() for s in reply.stats}
+
+        answers = await self._answers({user: f"followers:{user}"}, ask, "follower counts", "social")
+        answer = answers[user]
+        if answer is None:
+            raise Unavailable(f"social could not say how many follow {user}")
+        return int(answer)
 
     async def authors(self, user_ids: Sequence[str]) -> list[pb.Author]:
         """Who these users are (remembered like social's answers, else one call per 100);

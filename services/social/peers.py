@@ -29,7 +29,8 @@ class Account(NamedTuple):
 
 
 class Post(NamedTuple):
-    """What social needs to know of a post to decide who may react to it."""
+    """What social needs to know of a post to decide who may react to it, in the order
+    `shared.visibility.sees` takes them."""
 
     author: uuid.UUID
     visibility: str  # public, followers or private

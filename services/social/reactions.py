@@ -40,8 +40,8 @@ class Reactions:
                 await _require_sight(conn, principal, target[1], post)
             row = await repository_reactions.upsert_reaction(conn, target, me, author, kind, now())
             if row is None:
-                if post and await repository.relation(conn, me, author) is Relation.BLOCKED:
-                    raise NotFound("post", str(target[1]))  # as content hides it from them
+                if post:  # hidden from them, if it is its author who blocks them
+                    await _require_sight(conn, principal, target[1], post, blocked=True)
                 raise graph.blocked()
             if row.previous != kind:
                 await self._count(conn, target, kind, row.previous)
@@ -103,13 +103,18 @@ class Reactions:
 
 
 async def _require_sight(
-    conn: AsyncConnection, principal: Principal, post_id: uuid.UUID, post: Post
+    conn: AsyncConnection,
+    principal: Principal,
+    post_id: uuid.UUID,
+    post: Post,
+    *,
+    blocked: bool = False,
 ) -> None:
     """NOT_FOUND, as content answers, unless the caller may see the post. How its author
     relates to them is read only when that decides: a post a stranger may see is hidden
-    only by its author's block, which the reaction's own write finds."""
-    if sees(principal, post.author, post.visibility, post.moderation, Relation.NONE):
+    only by its author's block, which the reaction's own write finds (`blocked`: a block
+    stands between the two)."""
+    if not blocked and sees(principal, *post, Relation.NONE):
         return
-    relation = await repository.relation(conn, principal.user_id, post.author)
-    if not sees(principal, post.author, post.visibility, post.moderation, relation):
+    if not sees(principal, *post, await repository.relation(conn, principal.user_id, post.author)):
         raise NotFound("post", str(post_id))
