@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from daira.content.v1 import content_pb2_grpc
+from daira.content.v1 import content_pb2, content_pb2_grpc
 from daira.social.v1 import social_pb2 as pb
 from daira.social.v1 import social_pb2_grpc
 from daira.users.v1 import users_pb2, users_pb2_grpc
@@ -262,6 +262,17 @@ async def follow(stub: Any, who: Caller, whom: Caller) -> int:
     """The follow's state (FOLLOW_STATE_ACTIVE or _PENDING)."""
     reply = await stub.Follow(pb.FollowRequest(user_id=whom.id), metadata=who.auth)
     return reply.state
+
+
+async def hide_post(content_stub: Any, service_auth: Metadata, post_id: str) -> None:
+    """Hide the post as moderation would, through content's internal call."""
+    hide = content_pb2.SetContentVisibilityRequest(
+        target_kind=content_pb2.TARGET_KIND_POST,
+        target_id=post_id,
+        state=content_pb2.MODERATION_STATE_HIDDEN,
+        reason="spam",
+    )
+    await content_stub.SetContentVisibility(hide, metadata=service_auth)
 
 
 async def lock(users_stub: users_pb2_grpc.UserServiceStub, account: Account) -> None:

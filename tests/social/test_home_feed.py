@@ -25,6 +25,7 @@ from .conftest import (
     content_service,
     create_post,
     follow,
+    hide_post,
     open_channel,
 )
 from .home_feeds import celebrity_with_fans, feed, feed_ids, feed_once
@@ -90,13 +91,7 @@ async def test_a_post_hidden_by_moderation_leaves_the_feed(
     post = await create_post(content_stub, bob)
     assert await feed_once(content_stub, alice, [post.id]) == [post.id]
 
-    hide = cpb.SetContentVisibilityRequest(
-        target_kind=cpb.TARGET_KIND_POST,
-        target_id=post.id,
-        state=cpb.MODERATION_STATE_HIDDEN,
-        reason="spam",
-    )
-    await content_stub.SetContentVisibility(hide, metadata=service_auth)
+    await hide_post(content_stub, service_auth, post.id)
 
     assert await feed_ids(content_stub, alice) == []
 

@@ -17,6 +17,7 @@ from .conftest import (
     create_post,
     create_video,
     follow,
+    hide_post,
     notified,
     post_target,
     react,
@@ -199,13 +200,7 @@ async def test_a_followers_post_refuses_a_stranger_as_not_found(
 async def test_a_moderated_post_takes_no_reaction(
     stub, content_stub, service_auth, rejected, post, bob
 ):
-    hide = content_pb2.SetContentVisibilityRequest(
-        target_kind=content_pb2.TARGET_KIND_POST,
-        target_id=post.id,
-        state=content_pb2.MODERATION_STATE_HIDDEN,
-        reason="spam",
-    )
-    await content_stub.SetContentVisibility(hide, metadata=service_auth)
+    await hide_post(content_stub, service_auth, post.id)
 
     failure = await rejected(stub.React(pb.ReactRequest(target=post, kind=LIKE), metadata=bob.auth))
 
