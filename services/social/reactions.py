@@ -34,13 +34,16 @@ class Reactions:
         graph; a comment or video by content, asked as the caller."""
         me = require_user(principal)
         post = await self._deps.peers.post(target[1]) if target[0] == "post" else None
-        author = post.author if post else await self._deps.peers.author(target, token)
+        if post is not None:
+            author = post.author
+        else:
+            author = await self._deps.peers.author(target, token)
         async with self._deps.db.transaction() as conn:
-            if post:
+            if post is not None:
                 await _require_sight(conn, principal, target[1], post)
             row = await repository_reactions.upsert_reaction(conn, target, me, author, kind, now())
             if row is None:
-                if post:  # hidden from them, if it is its author who blocks them
+                if post is not None:  # hidden from them if it is its author who blocks them
                     await _require_sight(conn, principal, target[1], post, blocked=True)
                 raise graph.blocked()
             if row.previous != kind:
