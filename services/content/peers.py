@@ -48,8 +48,9 @@ REACTION_KINDS = [
 # The limit per call of social's batch RPCs (GetRelationships, GetReactionCounts,
 # GetUserStats) and list pages, and of users' BatchGetUsers.
 BATCH = 100
-# A page of social's ListFollowerIds, its largest: most users' followers in one call.
-FOLLOWER_PAGE = 10_000
+# A page of social's ListFollowerIds and ListFollowingIds, their largest: most users'
+# lists in one call.
+IDS_PAGE = 10_000
 # The counts of a post social could not be asked about, serialized as Peers.reactions
 # answers.
 UNAVAILABLE = pb.ReactionCounts(available=False).SerializeToString()
@@ -144,14 +145,15 @@ class Peers:
         return {author: _link(answer) for author, answer in answers.items()}
 
     async def following(self, user: uuid.UUID) -> list[uuid.UUID]:
-        """Everyone `user` follows, newest first. Raises Unavailable if social cannot say."""
-        request = social_pb2.ListFollowingRequest(user_id=str(user), page_size=BATCH)
+        """Everyone `user` follows, newest first, asked a page of up to 10,000 ids at a
+        time. Raises Unavailable if social cannot say."""
+        request = social_pb2.ListFollowingIdsRequest(user_id=str(user), page_size=IDS_PAGE)
         found: list[uuid.UUID] = []
         while True:
             reply = await self._social.call(
-                self._social_stub.ListFollowing, request, idempotent=True
+                self._social_stub.ListFollowingIds, request, idempotent=True
             )
-            found += [uuid.UUID(c.user_id) for c in reply.following]
+            found += [uuid.UUID(followee) for followee in reply.followee_ids]
             if not reply.next_page_token:
                 return found
             request.page_token = reply.next_page_token
@@ -159,7 +161,7 @@ class Peers:
     async def followers(self, user: uuid.UUID | str) -> AsyncIterator[list[str]]:
         """`user`'s followers' ids, a page (of up to 10,000) at a time. Raises Unavailable if
         social cannot say."""
-        request = social_pb2.ListFollowerIdsRequest(user_id=str(user), page_size=FOLLOWER_PAGE)
+        request = social_pb2.ListFollowerIdsRequest(user_id=str(user), page_size=IDS_PAGE)
         while True:
             reply = await self._social.call(
                 self._social_stub.ListFollowerIds, request, idempotent=True

@@ -39,6 +39,7 @@ ACCESS = {
     "ListFollowers": Access.USER,
     "ListFollowing": Access.USER,
     "ListFollowerIds": Access.SERVICE,
+    "ListFollowingIds": Access.SERVICE,
     "ListFriends": Access.USER,
     "GetRelationships": Access.USER,
     "GetUserStats": Access.USER,
@@ -127,10 +128,18 @@ class SocialServicer(social_pb2_grpc.SocialServiceServicer):
     async def ListFollowerIds(
         self, request: pb.ListFollowerIdsRequest, context: Context
     ) -> pb.ListFollowerIdsResponse:
-        ids, token = await self.lists.follower_ids(
-            _user(request.user_id), request.page_size, request.page_token
+        ids, token = await self.lists.ids(
+            lists.FOLLOWER_IDS, _user(request.user_id), request.page_size, request.page_token
         )
         return pb.ListFollowerIdsResponse(follower_ids=ids, next_page_token=token)
+
+    async def ListFollowingIds(
+        self, request: pb.ListFollowingIdsRequest, context: Context
+    ) -> pb.ListFollowingIdsResponse:
+        ids, token = await self.lists.ids(
+            lists.FOLLOWING_IDS, _user(request.user_id), request.page_size, request.page_token
+        )
+        return pb.ListFollowingIdsResponse(followee_ids=ids, next_page_token=token)
 
     async def ListFollowing(
         self, request: pb.ListFollowingRequest, context: Context

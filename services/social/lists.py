@@ -19,9 +19,9 @@ from shared.errors import PermissionDenied
 from shared.ids import canonical_ids
 
 MAX_BATCH = 100
-# ListFollowerIds: a page holds the followers of most users whole.
-FOLLOWER_IDS_DEFAULT_PAGE = 1000
-FOLLOWER_IDS_MAX_PAGE = 10_000
+# ListFollowerIds and ListFollowingIds: a page holds most users' lists whole.
+IDS_DEFAULT_PAGE = 1000
+IDS_MAX_PAGE = 10_000
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,9 @@ FRIENDS = Listing("friends", repository_lists.FRIENDS, "friend_id")
 REQUESTS = Listing("requests", repository_lists.REQUESTS, "follower_id")
 BLOCKS = Listing("blocks", repository_lists.BLOCKS, "blocked_id")
 MUTES = Listing("mutes", repository_lists.MUTES, "muted_id")
+# The ids alone, for services acting on each.
+FOLLOWER_IDS = Listing("follower_ids", repository_lists.FOLLOWER_IDS, "follower_id")
+FOLLOWING_IDS = Listing("following_ids", repository_lists.FOLLOWING_IDS, "followee_id")
 
 
 class Lists:
@@ -52,22 +55,22 @@ class Lists:
         rows, next_token = await self._page(listing, user_id, size, token)
         return [convert.connection(getattr(row, listing.other), row) for row in rows], next_token
 
-    async def follower_ids(
-        self, user_id: uuid.UUID, size: int, token: str
+    async def ids(
+        self, listing: Listing, user_id: uuid.UUID, size: int, token: str
     ) -> tuple[list[str], str]:
-        """A user's followers' ids, newest first, for services acting on each follower."""
+        """A user's followers' or followees' ids, newest first, for services acting on each."""
         rows, next_token = await paging.newest_first(
             self._deps.db,
-            repository_lists.FOLLOWER_IDS,
+            listing.pages,
             {"owner": user_id},
-            "follower_id",
-            {"follower_ids": str(user_id)},
+            listing.other,
+            {listing.name: str(user_id)},
             size,
             token,
-            default=FOLLOWER_IDS_DEFAULT_PAGE,
-            maximum=FOLLOWER_IDS_MAX_PAGE,
+            default=IDS_DEFAULT_PAGE,
+            maximum=IDS_MAX_PAGE,
         )
-        return [follower_id for follower_id, _ in rows], next_token
+        return [other for other, _ in rows], next_token
 
     async def own(
         self, principal: Principal, listing: Listing, size: int, token: str

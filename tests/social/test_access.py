@@ -23,6 +23,7 @@ EVERY_CALL = {
     "ListFollowers": pb.ListFollowersRequest(user_id=SOME_ID),
     "ListFollowing": pb.ListFollowingRequest(user_id=SOME_ID),
     "ListFollowerIds": pb.ListFollowerIdsRequest(user_id=SOME_ID),
+    "ListFollowingIds": pb.ListFollowingIdsRequest(user_id=SOME_ID),
     "ListFriends": pb.ListFriendsRequest(user_id=SOME_ID),
     "GetRelationships": pb.GetRelationshipsRequest(viewer_id=SOME_ID, user_ids=[SOME_ID]),
     "GetUserStats": pb.GetUserStatsRequest(user_ids=[SOME_ID]),

@@ -111,12 +111,12 @@ async def test_reads_that_find_a_feed_missing_together_rebuild_it_once(
     assert await feed_once(content_stub, alice, [post.id]) == [post.id]
     async with Redis.from_url(redis_url) as redis:
         await redis.delete(feed_key(alice.id))
-    asked = calls_to_social("ListFollowing")
+    asked = calls_to_social("ListFollowingIds")
 
     pages = await asyncio.gather(*(feed_ids(content_stub, alice) for _ in range(8)))
 
     assert pages == [[post.id]] * 8
-    assert calls_to_social("ListFollowing") - asked == 1
+    assert calls_to_social("ListFollowingIds") - asked == 1
 
 
 async def test_a_rebuilt_feed_scores_each_post_by_its_exact_creation_time(

@@ -135,6 +135,17 @@ async def test_a_pending_request_does_not_open_a_locked_accounts_lists(
     assert failure.code == grpc.StatusCode.PERMISSION_DENIED
 
 
+async def id_pages(stub, service_auth, call: str, request) -> list[list[str]]:
+    """Every page of ListFollowerIds or ListFollowingIds, as service_auth reads them."""
+    pages = []
+    while True:
+        reply = await getattr(stub, call)(request, metadata=service_auth)
+        pages.append(list(reply.follower_ids if call == "ListFollowerIds" else reply.followee_ids))
+        if not reply.next_page_token:
+            return pages
+        request.page_token = reply.next_page_token
+
+
 async def test_follower_ids_are_the_active_followers_newest_first_across_pages(
     stub, accounts, service_auth, users_stub, alice
 ):
@@ -146,38 +157,57 @@ async def test_follower_ids_are_the_active_followers_newest_first_across_pages(
     await follow(stub, requester, alice)
     request = pb.ListFollowerIdsRequest(user_id=alice.id, page_size=2)
 
-    pages = []
-    while True:
-        reply = await stub.ListFollowerIds(request, metadata=service_auth)
-        pages.append(list(reply.follower_ids))
-        if not reply.next_page_token:
-            break
-        request.page_token = reply.next_page_token
+    pages = await id_pages(stub, service_auth, "ListFollowerIds", request)
 
     assert [len(page) for page in pages] == [2, 2, 1]
     assert [i for page in pages for i in page] == [fan.id for fan in reversed(fans)]
 
 
+async def test_following_ids_are_the_active_follows_newest_first_across_pages(
+    stub, accounts, service_auth, users_stub, alice
+):
+    idols = [await accounts.create() for _ in range(5)]
+    for idol in idols:
+        await follow(stub, alice, idol)
+    locked = await accounts.create()
+    await lock(users_stub, locked)
+    await follow(stub, alice, locked)
+    request = pb.ListFollowingIdsRequest(user_id=alice.id, page_size=2)
+
+    pages = await id_pages(stub, service_auth, "ListFollowingIds", request)
+
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert [i for page in pages for i in page] == [idol.id for idol in reversed(idols)]
+
+
+ID_LISTS = {
+    "ListFollowerIds": pb.ListFollowerIdsRequest,
+    "ListFollowingIds": pb.ListFollowingIdsRequest,
+}
+
+
+@pytest.mark.parametrize("call", ID_LISTS)
 @pytest.mark.parametrize(
     ("field", "value"), [("page_token", "garbage"), ("page_size", -1), ("user_id", "nope")]
 )
-async def test_follower_ids_arguments_are_checked(
-    stub, rejected, service_auth, alice, field, value
+async def test_id_lists_arguments_are_checked(
+    stub, rejected, service_auth, alice, call, field, value
 ):
-    request = pb.ListFollowerIdsRequest(user_id=alice.id)
+    request = ID_LISTS[call](user_id=alice.id)
     setattr(request, field, value)
 
-    failure = await rejected(stub.ListFollowerIds(request, metadata=service_auth))
+    failure = await rejected(getattr(stub, call)(request, metadata=service_auth))
 
     assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
     assert failure.fields == [field]
 
 
-async def test_follower_ids_are_for_services_only(stub, rejected, alice, moderator):
-    request = pb.ListFollowerIdsRequest(user_id=alice.id)
+@pytest.mark.parametrize("call", ID_LISTS)
+async def test_id_lists_are_for_services_only(stub, rejected, alice, moderator, call):
+    request = ID_LISTS[call](user_id=alice.id)
 
     for caller in (alice, moderator):
-        failure = await rejected(stub.ListFollowerIds(request, metadata=caller.auth))
+        failure = await rejected(getattr(stub, call)(request, metadata=caller.auth))
 
         assert failure.code == grpc.StatusCode.PERMISSION_DENIED
         assert failure.reasons == ["ROLE_NOT_ALLOWED"]

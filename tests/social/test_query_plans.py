@@ -258,6 +258,13 @@ def test_the_fan_outs_follower_ids_read_the_index_alone(plans_db, hot_position, 
     assert "Index Only Scan using follows_by_followee" in text
 
 
+def test_a_rebuilds_following_ids_read_the_index_alone(plans_db):
+    statement, values = repository_lists.FOLLOWING_IDS.page({"owner": user(5)}, None, 10_001)
+    text = plan(plans_db, statement, **values)
+
+    assert "Index Only Scan using follows_by_follower" in text
+
+
 @pytest.mark.parametrize("count", [1, 100])
 @pytest.mark.parametrize("viewer", [user(5), HOT_USER], ids=["typical", "hot"])
 def test_relationships_probe_indexes(plans_db, count, viewer):
