@@ -58,14 +58,16 @@ _ACTIVE_FOLLOWS_OF_OWNER = (follows.c.followee_id == OWNER, follows.c.state == "
 FOLLOWERS = pages(follows, _ACTIVE_FOLLOWS_OF_OWNER, follows.c.follower_id)
 
 
-# Index only, on follows_by_followee: the ids alone, as text (the fan-out's walk of a
-# user's followers, thousands a page, pays no UUID made and printed back per row).
-FOLLOWER_IDS = pages(
-    follows,
-    _ACTIVE_FOLLOWS_OF_OWNER,
-    follows.c.follower_id,
-    (cast(follows.c.follower_id, Text).label("follower_id"), follows.c.created_at),
-)
+def id_pages(conditions: Sequence[Any], other: Column[Any]) -> Pages:
+    """Follows meeting `conditions`, only the ids of `other` (as text) and their times:
+    read from the index alone, thousands a page, with no UUID made and printed back per
+    row."""
+    columns = (cast(other, Text).label(other.name), follows.c.created_at)
+    return pages(follows, conditions, other, columns)
+
+
+# Index only, on follows_by_followee, for the fan-out.
+FOLLOWER_IDS = id_pages(_ACTIVE_FOLLOWS_OF_OWNER, follows.c.follower_id)
 
 
 # On follows_by_followee.
@@ -80,13 +82,8 @@ _ACTIVE_FOLLOWS_BY_OWNER = (follows.c.follower_id == OWNER, follows.c.state == "
 FOLLOWING = pages(follows, _ACTIVE_FOLLOWS_BY_OWNER, follows.c.followee_id)
 
 
-# Index only, on follows_by_follower: the ids alone, as text, for a home feed's rebuild.
-FOLLOWING_IDS = pages(
-    follows,
-    _ACTIVE_FOLLOWS_BY_OWNER,
-    follows.c.followee_id,
-    (cast(follows.c.followee_id, Text).label("followee_id"), follows.c.created_at),
-)
+# Index only, on follows_by_follower, for a home feed's rebuild.
+FOLLOWING_IDS = id_pages(_ACTIVE_FOLLOWS_BY_OWNER, follows.c.followee_id)
 
 
 # On friendships_by_user.
