@@ -40,7 +40,7 @@ lint: $(GEN_STAMP)
 	$(BIN)/buf lint
 
 typecheck: $(GEN_STAMP)
-	$(BIN)/mypy shared services
+	$(BIN)/mypy shared services bench
 
 # Protos stay compatible with the last release tag, or the previous commit without one.
 breaking: $(STAMP)

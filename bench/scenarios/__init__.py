@@ -97,7 +97,7 @@ def warm(target: str, token: str, service: str, ids: list[str]) -> None:
     method, request, parse = WARMERS[service]
     metadata = (("authorization", f"Bearer {token}"),)
     with grpc.insecure_channel(target) as channel:
-        call = channel.unary_unary(
+        call: grpc.UnaryUnaryMultiCallable[Message, Any] = channel.unary_unary(
             method,
             request_serializer=lambda m: m.SerializeToString(),
             response_deserializer=parse,

@@ -11,6 +11,8 @@ own transaction: the decision, its reports resolved, the subject closed, the aud
 
 from __future__ import annotations
 
+from typing import Any
+
 from bench.moderation_dataset import ModerationIds
 from bench.scenarios.common import (
     HEALTH,
@@ -26,6 +28,12 @@ from daira.moderation.v1 import moderation_pb2 as mpb
 from services.moderation import SPEC as MODERATION
 
 MODERATION_API = f"/{MODERATION.grpc_service}"
+# ListQueue's filters, one picked per call: none, by kind, by reason.
+QUEUE_FILTERS: list[dict[str, Any]] = [
+    {},
+    {"subject_kind": mpb.SUBJECT_KIND_POST},
+    {"reason": mpb.REPORT_REASON_SPAM},
+]
 
 
 def _moderation(data: Data) -> ModerationIds:
@@ -51,11 +59,7 @@ SCENARIOS = [
         "ListQueue(20), 100,000 open",
         f"{MODERATION_API}/ListQueue",
         _each(
-            lambda _d: [
-                {},
-                {"subject_kind": mpb.SUBJECT_KIND_POST},
-                {"reason": mpb.REPORT_REASON_SPAM},
-            ],
+            lambda _d: QUEUE_FILTERS,
             lambda f: mpb.ListQueueRequest(page_size=PAGE_SIZE, **f),
         ),
         service="moderation",
