@@ -24,10 +24,10 @@ from types import TracebackType
 from typing import Self
 
 from shared import processes
-from shared.cache import Tier
 from shared.embedded import free_port
 from shared.healthcheck import is_serving
 from shared.service import ROOT, ServiceSpec
+from shared.tiers import Tier
 
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 15.0

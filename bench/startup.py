@@ -41,7 +41,7 @@ from services.moderation import SPEC as MODERATION
 from services.payments import SPEC as PAYMENTS
 from services.social import SPEC as SOCIAL
 from services.users import SPEC as USERS
-from shared.cache import Tier
+from shared.tiers import Tier
 
 CACHED_IDS = 100
 BATCH_POOL = 5000

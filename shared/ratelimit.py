@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
-from shared.cache import Cache, Tier
+from shared.cache import Cache
+from shared.tiers import Tier
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pkgutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.cache import Tier
+from shared.tiers import Tier
 
 ROOT = Path(__file__).resolve().parent.parent
 

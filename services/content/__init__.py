@@ -1,7 +1,7 @@
 """The content service: posts, media, videos, threaded comments, timelines and trending."""
 
-from shared.cache import Tier
 from shared.service import ServiceSpec
+from shared.tiers import Tier
 
 SPEC = ServiceSpec(
     name="content",

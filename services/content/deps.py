@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 from services.content.peers import Peers
 from services.content.settings import ContentSettings
 from shared.auth import Principal, Role
-from shared.cache import Cache, Tier
+from shared.cache import Cache
 from shared.db import Database
 from shared.errors import PermissionDenied
 from shared.server import Runtime
+from shared.tiers import Tier
 
 
 @dataclass(frozen=True)

@@ -21,17 +21,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import grpc
 
 from daira.content.v1 import content_pb2 as pb
 from daira.social.v1 import social_pb2, social_pb2_grpc
 from daira.users.v1 import users_pb2, users_pb2_grpc
-from shared.cache import Cache, Tier
+from shared.cache import Cache
 from shared.clients import ServiceClient
 from shared.errors import DomainError, Relayed, Unavailable
 from shared.logs import get_logger
+from shared.tiers import Tier
 from shared.visibility import Relation
 
 log = get_logger("daira.content.peers")
@@ -145,28 +146,22 @@ class Peers:
         return {author: _link(answer) for author, answer in answers.items()}
 
     async def following(self, user: uuid.UUID) -> list[uuid.UUID]:
-        """Everyone `user` follows, newest first, asked a page of up to 10,000 ids at a
-        time. Raises Unavailable if social cannot say."""
+        """Everyone `user` follows, newest first. Raises Unavailable if social cannot say."""
         request = social_pb2.ListFollowingIdsRequest(user_id=str(user), page_size=IDS_PAGE)
-        found: list[uuid.UUID] = []
-        while True:
-            reply = await self._social.call(
-                self._social_stub.ListFollowingIds, request, idempotent=True
-            )
-            found += [uuid.UUID(followee) for followee in reply.followee_ids]
-            if not reply.next_page_token:
-                return found
-            request.page_token = reply.next_page_token
+        pages = self._id_pages(self._social_stub.ListFollowingIds, request, "followee_ids")
+        return [uuid.UUID(followee) async for page in pages for followee in page]
 
-    async def followers(self, user: uuid.UUID | str) -> AsyncIterator[list[str]]:
-        """`user`'s followers' ids, a page (of up to 10,000) at a time. Raises Unavailable if
-        social cannot say."""
+    def followers(self, user: uuid.UUID | str) -> AsyncIterator[list[str]]:
+        """`user`'s followers' ids, a page at a time. Raises Unavailable if social cannot
+        say."""
         request = social_pb2.ListFollowerIdsRequest(user_id=str(user), page_size=IDS_PAGE)
+        return self._id_pages(self._social_stub.ListFollowerIds, request, "follower_ids")
+
+    async def _id_pages(self, rpc: Any, request: Any, field: str) -> AsyncIterator[list[str]]:
+        """The ids of one of social's internal id lists, a page (up to IDS_PAGE) at a time."""
         while True:
-            reply = await self._social.call(
-                self._social_stub.ListFollowerIds, request, idempotent=True
-            )
-            yield list(reply.follower_ids)
+            reply = await self._social.call(rpc, request, idempotent=True)
+            yield list(getattr(reply, field))
             if not reply.next_page_token:
                 return
             request.page_token = reply.next_page_token

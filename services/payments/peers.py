@@ -18,9 +18,10 @@ from google.protobuf import field_mask_pb2
 
 from daira.users.v1 import users_pb2, users_pb2_grpc
 from shared.batching import Batcher
-from shared.cache import Cache, Tier
+from shared.cache import Cache
 from shared.clients import ServiceClient
 from shared.errors import FailedPrecondition
+from shared.tiers import Tier
 
 REFUSED = {
     users_pb2.USER_STATUS_BANNED: "banned",

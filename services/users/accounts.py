@@ -12,10 +12,10 @@ from services.users import convert, repository, repository_sessions, validation
 from services.users.deps import Deps, now
 from shared import outbox, pagination
 from shared.auth import Principal, Role, require_owner
-from shared.cache import Tier
 from shared.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from shared.ids import new_id
 from shared.streams import USERS_ACCOUNTS
+from shared.tiers import Tier
 from shared.validation import bounded_text
 
 MAX_BATCH = 100

@@ -12,9 +12,9 @@ from services.users import convert, repository_profiles, validation
 from services.users.accounts import user_key
 from services.users.deps import Deps, now
 from shared.auth import Principal, Role, require_owner
-from shared.cache import Tier
 from shared.errors import Aborted, InvalidArgument, NotFound
 from shared.messages import version_from_etag
+from shared.tiers import Tier
 from shared.validation import bounded_text, web_url
 
 UPDATABLE = frozenset(

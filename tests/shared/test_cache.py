@@ -3,7 +3,8 @@ import uuid
 
 from redis.asyncio import Redis
 
-from shared.cache import Cache, Tier
+from shared.cache import Cache
+from shared.tiers import Tier
 
 
 def down_cache() -> Cache:

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from shared.cache import Cache, Tier
+from shared.cache import Cache
+from shared.tiers import Tier
 
 
 async def eventually(condition, within: float = 3.0) -> bool:
