@@ -67,14 +67,23 @@ async def test_an_entry_written_with_its_own_ttl_expires_then(redis_url: str) ->
 
 
 class CountingLoader:
-    """A batch loader answering b"v:<key>" after a pause, recording the keys of each call."""
+    """A batch loader answering b"v:<key>" after a pause, recording the keys of each call.
 
-    def __init__(self, fail: bool = False) -> None:
+    `started` is set once a call is under way; a held loader then waits for `release`,
+    so a test can act while a load is surely in flight."""
+
+    def __init__(self, fail: bool = False, held: bool = False) -> None:
         self.calls: list[list[str]] = []
         self.fail = fail
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+        if not held:
+            self.release.set()
 
     async def __call__(self, keys: list[str]) -> dict[str, bytes]:
         self.calls.append(keys)
+        self.started.set()
+        await self.release.wait()
         await asyncio.sleep(0.05)
         if self.fail:
             raise RuntimeError("peer down")
@@ -85,11 +94,12 @@ async def test_a_load_overtaken_by_an_invalidation_is_answered_but_not_cached(
     redis_url: str,
 ) -> None:
     cache = Cache(Redis.from_url(redis_url), f"overtaken-{uuid.uuid4()}")
-    loader = CountingLoader()
+    loader = CountingLoader(held=True)
 
     loading = asyncio.create_task(cache.get_many_or_load(Tier.GENERIC, ["a", "b"], loader))
-    await asyncio.sleep(0.01)
+    await loader.started.wait()
     await cache.delete(Tier.GENERIC, "a")
+    loader.release.set()
 
     assert await loading == {"a": b"v:a", "b": b"v:b"}
     assert await cache.get_many(Tier.GENERIC, ["a", "b"]) == {"b": b"v:b"}
@@ -100,10 +110,11 @@ async def test_an_invalidation_overtakes_only_the_load_it_happened_during(
     redis_url: str,
 ) -> None:
     cache = Cache(Redis.from_url(redis_url), f"overtaken-once-{uuid.uuid4()}")
-    loader = CountingLoader()
+    loader = CountingLoader(held=True)
     loading = asyncio.create_task(cache.get_many_or_load(Tier.GENERIC, ["a"], loader))
-    await asyncio.sleep(0.01)
+    await loader.started.wait()
     await cache.delete(Tier.GENERIC, "a")
+    loader.release.set()
     await loading
 
     await cache.get_many_or_load(Tier.GENERIC, ["a"], loader)
