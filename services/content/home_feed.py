@@ -45,8 +45,13 @@ from shared.visibility import Relation
 
 log = get_logger("daira.content.home_feed")
 
-# Candidates read per round for a page of n: enough that filtering rarely needs a second.
-OVERREAD = 2
+# Candidates read in the first round for n posts wanted: n and a quarter more, for the few
+# that filtering drops (the fan-out soon takes the posts of authors unfollowed, blocked or
+# muted out of feeds, and of posts gone), so a page rarely needs a second round; every
+# candidate read costs its post, its reaction counts and its author. A page whose
+# candidates were mostly dropped is likely among many more: each further round reads
+# twice as many for what is still wanted.
+SPARE_PART = 4
 ROUNDS = 3
 # A celebrity's newest posts are kept for all their followers: not as any one reader's
 # (whose own private posts the query would include).
@@ -74,8 +79,10 @@ class HomeFeed:
         shown: list[pb.Post] = []
         known: dict[str, pb.Author] = {}
         last: Entry | None = below
-        for _ in range(ROUNDS):
-            entries, more = await self._candidates(me, last, limit * OVERREAD)
+        for round_ in range(ROUNDS):
+            wanted = limit - len(shown)
+            count = (wanted + -(-wanted // SPARE_PART)) << round_
+            entries, more = await self._candidates(me, last, count)
             if not entries:
                 break
             visible, authors = await self._visible(principal, me, entries)
@@ -125,9 +132,13 @@ class HomeFeed:
         self, me: uuid.UUID, below: Entry | None, count: int
     ) -> tuple[list[Entry], bool]:
         top = below[0] if below else None
-        stored = await self.store.page(me, top, count + 1)
+        # Entries are read from `below`'s score on, inclusive (posts of one moment differ
+        # by id only), so `below` itself comes back too: one more is read for it, and one
+        # to tell whether there are more. A timeline that filled the read may hold more.
+        read = count + 2
+        stored = await self.store.page(me, top, read)
         if stored is None:
-            stored = await self._rebuilt(me) or await self.store.page(me, top, count + 1)
+            stored = await self._rebuilt(me) or await self.store.page(me, top, read)
         if stored is None:  # gone again at once (evicted): answer from the database
             return await self._from_database(me, below, count)
         timelines = [stored.entries]
@@ -137,7 +148,7 @@ class HomeFeed:
         more = False
         for timeline in timelines:  # each newest first
             older = [entry for entry in timeline if below is None or entry < below]
-            more = more or len(older) > count
+            more = more or len(older) > count or len(timeline) == read
             entries.update(older[:count])
         ordered = sorted(entries, reverse=True)
         return ordered[:count], more or len(ordered) > count

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 import grpc
 import pytest
@@ -181,6 +182,23 @@ async def test_pages_follow_on_where_the_last_ended(stub, content_stub, alice, b
 
     assert [i for page in pages for i in page] == expected
     assert [len(page) for page in pages][:2] == [2, 2]
+
+
+async def test_a_page_is_filled_past_many_entries_whose_posts_are_gone(
+    stub, content_stub, redis_url, alice, bob
+):
+    await follow(stub, alice, bob)
+    posts = [await create_post(content_stub, bob) for _ in range(3)]
+    expected = [post.id for post in reversed(posts)]
+    assert await feed_once(content_stub, alice, expected) == expected
+    newer = int(time.time() * 1_000_000) + 1_000_000
+    gone = {str(uuid.uuid4()): newer + n for n in range(20)}  # as before their clean-up
+    async with Redis.from_url(redis_url) as redis:
+        await redis.zadd(feed_key(alice.id), gone)
+
+    reply = await feed(content_stub, alice, page_size=3)
+
+    assert [post.id for post in reply.posts] == expected
 
 
 async def test_a_page_names_its_authors_once(stub, content_stub, alice, bob):
