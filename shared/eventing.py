@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daira.events.v1 import events_pb2
 from daira.users.v1 import users_events_pb2
-from shared.consumers import Consumer, Handler
+from shared.consumers import Consumer, Filter, Handler
 from shared.ids import parse_id
 from shared.outbox import stream_name
 from shared.relay import Relay
@@ -35,9 +35,10 @@ class Subscription:
     # "<service>.<purpose>", e.g. "social.notifications".
     group: str
     handler: Handler
-    # The event types the handler acts on (None: every type of the family); the consumer
-    # acknowledges the others without a transaction. The handler ignores them too.
-    types: frozenset[str] | None = None
+    # The events the handler has something to do with (None: every event of the family);
+    # the consumer acknowledges the others without a transaction. The handler ignores
+    # them too.
+    acts_on: Filter | None = None
     # The handler's effects are outside the database and harmless to repeat: it runs with
     # no transaction and no processed_events row (shared.consumers).
     repeatable: bool = False
@@ -59,6 +60,12 @@ def payload(event: events_pb2.Event, message_type: type[M]) -> M:
     return message
 
 
+def of_types(*types: str) -> Filter:
+    """An `acts_on` for a handler with something to do with every event of these types."""
+    wanted = frozenset(types)
+    return lambda event: event.type in wanted
+
+
 DeletionHandler = Callable[
     [AsyncConnection, uuid.UUID, users_events_pb2.UserDeleted], Awaitable[None]
 ]
@@ -74,7 +81,7 @@ def on_user_deleted(group: str, handle: DeletionHandler) -> Subscription:
         deleted = payload(event, users_events_pb2.UserDeleted)
         await handle(conn, parse_id("user_id", deleted.user_id), deleted)
 
-    return Subscription(USERS_ACCOUNTS, group, on_account, frozenset({"users.user.deleted"}))
+    return Subscription(USERS_ACCOUNTS, group, on_account, of_types("users.user.deleted"))
 
 
 class Events:
@@ -103,7 +110,7 @@ class Events:
                 stream_name(prefix, subscription.family),
                 subscription.group,
                 subscription.handler,
-                types=subscription.types,
+                acts_on=subscription.acts_on,
                 repeatable=subscription.repeatable,
                 block_seconds=settings.events_block_seconds,
                 max_attempts=settings.events_max_attempts,

@@ -50,7 +50,7 @@ CONSUMER_PENDING = Gauge(
 )
 EVENTS_HANDLED = Counter(
     "daira_events_handled_total",
-    "Deliveries by outcome (handled, duplicate, failed, skipped: a type its handler ignores)",
+    "Deliveries by outcome (handled, duplicate, failed, skipped: nothing for its handler to do)",
     ["stream", "group", "outcome"],
 )
 DEAD_LETTERS = Counter(

@@ -25,7 +25,7 @@ from daira.events.v1 import events_pb2
 from daira.payments.v1 import payments_events_pb2
 from daira.users.v1 import users_events_pb2, users_pb2
 from services.moderation import audit
-from shared.eventing import Subscription, payload
+from shared.eventing import Subscription, of_types, payload
 from shared.streams import CONTENT_POSTS, PAYMENTS_TRANSFERS, USERS_ACCOUNTS
 
 GROUP = "moderation.audit"
@@ -134,6 +134,6 @@ async def on_transfer(conn: AsyncConnection, event: events_pb2.Event) -> None:
 
 SUBSCRIPTIONS = [
     Subscription(USERS_ACCOUNTS, GROUP, on_account),
-    Subscription(CONTENT_POSTS, GROUP, on_post, frozenset({"content.post.removed"})),
-    Subscription(PAYMENTS_TRANSFERS, GROUP, on_transfer, frozenset({"payments.tip.refunded"})),
+    Subscription(CONTENT_POSTS, GROUP, on_post, of_types("content.post.removed")),
+    Subscription(PAYMENTS_TRANSFERS, GROUP, on_transfer, of_types("payments.tip.refunded")),
 ]

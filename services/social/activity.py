@@ -35,13 +35,24 @@ async def on_comment(conn: AsyncConnection, event: events_pb2.Event) -> None:
         await notify(conn, [parse_id("recipient", recipient)], kind, actor, target, post_id)
 
 
-async def on_post(conn: AsyncConnection, event: events_pb2.Event) -> None:
+def _mentioning(event: events_pb2.Event) -> content_events_pb2.PostCreated | None:
+    """The post of a content.post.created that is public and mentions someone."""
     if event.type != "content.post.created":
-        return
+        return None
     post = payload(event, content_events_pb2.PostCreated)
-    if post.visibility != content_pb2.VISIBILITY_PUBLIC:
-        return
-    if post.mentioned_user_ids:
+    if post.visibility != content_pb2.VISIBILITY_PUBLIC or not post.mentioned_user_ids:
+        return None
+    return post
+
+
+def _mentions_anyone(event: events_pb2.Event) -> bool:
+    """Most posts mention nobody: their events are acknowledged without a transaction."""
+    return _mentioning(event) is not None
+
+
+async def on_post(conn: AsyncConnection, event: events_pb2.Event) -> None:
+    post = _mentioning(event)
+    if post is not None:
         mentioned = [parse_id("mentioned_user_ids", m) for m in post.mentioned_user_ids]
         author = parse_id("author_id", post.author_id)
         post_id = parse_id("post_id", post.post_id)
@@ -50,5 +61,5 @@ async def on_post(conn: AsyncConnection, event: events_pb2.Event) -> None:
 
 SUBSCRIPTIONS = [
     Subscription(CONTENT_COMMENTS, GROUP, on_comment),
-    Subscription(CONTENT_POSTS, GROUP, on_post, frozenset({"content.post.created"})),
+    Subscription(CONTENT_POSTS, GROUP, on_post, _mentions_anyone),
 ]
