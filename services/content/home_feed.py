@@ -97,8 +97,8 @@ class HomeFeed:
             shown, more = shown[:limit], True
             last = (score(shown[-1].create_time.ToDatetime(tzinfo=UTC)), shown[-1].id)
         next_token = pagination.encode([last[0], last[1]], scope) if more and last else ""
-        authors = dict.fromkeys(p.author_id for p in shown)
-        return shown, [known[a] for a in authors if a in known], next_token
+        named = dict.fromkeys(p.author_id for p in shown)
+        return shown, [known[a] for a in named if a in known], next_token
 
     async def _visible(
         self, principal: Principal, me: uuid.UUID, entries: list[Entry]
