@@ -26,8 +26,9 @@ retry, a takeover or several consumers in a group can reorder events, so handler
 rely on order (compare versions or timestamps where it matters).
 
 Tending (taking over, retrying, the lag and pending metrics) is done at most once per
-`block_seconds`: an idle consumer still tends every round, while one under load, whose
-every read returns an event or two at once, no longer pays four round trips per read.
+`block_seconds` or `backoff_seconds`, whichever is longer (no retry is due sooner), not
+on every read: under load each read returns an event or two, and paid four round trips
+besides.
 """
 
 from __future__ import annotations
@@ -147,8 +148,8 @@ class Consumer(BackgroundLoop):
         self._retention_seconds = retention_seconds
         self._prune_seconds = prune_seconds
         self._pruned_at = 0.0
-        self._tend_seconds = block_seconds
-        self._tended_at = -block_seconds
+        self._tend_seconds = max(block_seconds, backoff_seconds)
+        self._tended_at = -self._tend_seconds
         self._retry_from = "-"
         self._outcomes = {
             outcome: metrics.EVENTS_HANDLED.labels(stream, group, outcome)
@@ -183,9 +184,9 @@ class Consumer(BackgroundLoop):
     async def _round(self) -> None:
         if time.monotonic() - self._tended_at >= self._tend_seconds:
             self._tended_at = time.monotonic()
+            await self._observe()
             await self._take_over_abandoned()
             await self._retry_due()
-            await self._observe()
             await self._prune()
         reply: Any = await self._redis.xreadgroup(
             self.group,

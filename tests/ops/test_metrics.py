@@ -10,6 +10,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from shared.db import Database
+from tests.shared.eventing import eventually
 from tests.shared.test_pipeline import call, channel
 
 __all__ = ["channel"]  # the pipeline's test server, registered here by being imported
@@ -27,7 +28,11 @@ async def test_rpc_latency_is_observed_by_method_and_status_code(
     before = sample("daira_rpc_latency_seconds_count", **labels)
     with pytest.raises(grpc.aio.AioRpcError):
         await call(channel, "Missing")
-    assert sample("daira_rpc_latency_seconds_count", **labels) == before + 1
+
+    async def observed() -> bool:  # the server's task may record it after the client hears
+        return sample("daira_rpc_latency_seconds_count", **labels) == before + 1
+
+    await eventually(observed)
 
 
 async def test_a_checkout_that_finds_the_pool_exhausted_is_counted_as_a_wait(
