@@ -6,7 +6,23 @@ from __future__ import annotations
 import enum
 import uuid
 
+from daira.content.v1 import content_pb2 as pb
 from shared.auth import Principal, Role
+
+# The rule's names of a post's visibility and moderation state, and their values on the
+# wire (daira.content.v1), both ways.
+VISIBILITIES = {
+    "public": pb.VISIBILITY_PUBLIC,
+    "followers": pb.VISIBILITY_FOLLOWERS,
+    "private": pb.VISIBILITY_PRIVATE,
+}
+VISIBILITY_NAMES = {number: name for name, number in VISIBILITIES.items()}
+MODERATION = {
+    "visible": pb.MODERATION_STATE_VISIBLE,
+    "hidden": pb.MODERATION_STATE_HIDDEN,
+    "removed": pb.MODERATION_STATE_REMOVED,
+}
+MODERATION_NAMES = {number: name for name, number in MODERATION.items()}
 
 
 class Relation(enum.Enum):

@@ -12,19 +12,8 @@ from daira.content.v1 import content_pb2 as pb
 from services.content.repository import Record
 from shared.errors import InvalidArgument
 from shared.messages import etag, timestamp
+from shared.visibility import MODERATION, VISIBILITIES
 
-VISIBILITIES = {
-    "public": pb.VISIBILITY_PUBLIC,
-    "followers": pb.VISIBILITY_FOLLOWERS,
-    "private": pb.VISIBILITY_PRIVATE,
-}
-VISIBILITY_NAMES = {number: name for name, number in VISIBILITIES.items()}
-MODERATION = {
-    "visible": pb.MODERATION_STATE_VISIBLE,
-    "hidden": pb.MODERATION_STATE_HIDDEN,
-    "removed": pb.MODERATION_STATE_REMOVED,
-}
-MODERATION_NAMES = {number: name for name, number in MODERATION.items()}
 VIDEO_STATES = {
     "uploading": pb.VIDEO_STATE_UPLOADING,
     "processing": pb.VIDEO_STATE_PROCESSING,

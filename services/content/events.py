@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daira.content.v1 import content_events_pb2 as events_pb2
-from services.content import convert
 from shared import outbox
 from shared.messages import timestamp
 from shared.streams import CONTENT_COMMENTS, CONTENT_POSTS
+from shared.visibility import VISIBILITIES
 
 
 async def post_created(
@@ -31,7 +31,7 @@ async def post_created(
     created = events_pb2.PostCreated(
         post_id=str(post_id),
         author_id=str(author_id),
-        visibility=convert.VISIBILITIES[visibility],
+        visibility=VISIBILITIES[visibility],
         create_time=timestamp(created_at),
         mentioned_user_ids=[str(user) for user in mentioned if user != author_id],
     )

@@ -23,13 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from daira.content.v1 import content_events_pb2, content_pb2
 from daira.events.v1 import events_pb2
 from daira.social.v1 import social_events_pb2
-from services.content import convert, repository_feed
+from services.content import repository_feed
 from services.content.deps import Deps
 from services.content.feed_store import FeedStore, score
 from services.content.repository_feed import post_facts
 from shared.eventing import Subscription, payload
 from shared.ids import parse_id
 from shared.streams import CONTENT_POSTS, SOCIAL_FOLLOWS
+from shared.visibility import VISIBILITIES
 
 GROUP = "content.feed"
 
@@ -55,7 +56,7 @@ class FeedFanout:
             facts = await post_facts(conn, parse_id("post_id", restored.post_id))
             if facts is not None:
                 entry = (score(facts.created_at), restored.post_id)
-                visibility = convert.VISIBILITIES[facts.visibility]
+                visibility = VISIBILITIES[facts.visibility]
                 await self._publish(restored.author_id, visibility, entry)
         elif event.type == "content.post.removed":
             removed = payload(event, content_events_pb2.PostRemoved)

@@ -19,6 +19,7 @@ counts (so the page waits for the slower of the two, not both in turn).
 from __future__ import annotations
 
 import asyncio
+import math
 import uuid
 from datetime import UTC
 from typing import Any
@@ -81,7 +82,7 @@ class HomeFeed:
         last: Entry | None = below
         for round_ in range(ROUNDS):
             wanted = limit - len(shown)
-            count = (wanted + -(-wanted // SPARE_PART)) << round_
+            count = (wanted + math.ceil(wanted / SPARE_PART)) * 2**round_
             entries, more = await self._candidates(me, last, count)
             if not entries:
                 break

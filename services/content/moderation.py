@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from daira.content.v1 import content_events_pb2 as events_pb2
 from daira.content.v1 import content_pb2 as pb
 from services.content import (
-    convert,
     events,
     repository,
     repository_comments,
@@ -18,6 +17,7 @@ from services.content import (
 )
 from services.content.deps import Deps, now
 from shared.errors import InvalidArgument, NotFound
+from shared.visibility import MODERATION_NAMES
 
 
 class Moderation:
@@ -28,7 +28,7 @@ class Moderation:
         self, actor: str, kind: int, target_id: uuid.UUID, state: int, reason: str
     ) -> None:
         """`actor`: who asks (moderation's service, or the moderator it acts for)."""
-        name = convert.MODERATION_NAMES.get(state)  # type: ignore[call-overload]
+        name = MODERATION_NAMES.get(state)  # type: ignore[call-overload]
         if name is None:
             raise InvalidArgument("state", "must be VISIBLE, HIDDEN or REMOVED")
         reason = validation.bounded_text("reason", reason, validation.REASON_MAX)

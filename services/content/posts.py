@@ -31,7 +31,14 @@ from shared.auth import Principal
 from shared.errors import Aborted, AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from shared.ids import canonical_ids, new_id, parse_id
 from shared.messages import version_from_etag
-from shared.visibility import Relation, is_self, privileged, sees
+from shared.visibility import (
+    MODERATION_NAMES,
+    VISIBILITY_NAMES,
+    Relation,
+    is_self,
+    privileged,
+    sees,
+)
 
 MAX_BATCH = 100
 UPDATABLE = frozenset({"text", "visibility"})
@@ -162,8 +169,8 @@ class Posts:
         shown = []
         for post in posts:
             link = links.get(post.author_id, unknown)
-            visibility = convert.VISIBILITY_NAMES[post.visibility]
-            moderation = convert.MODERATION_NAMES[post.moderation_state]
+            visibility = VISIBILITY_NAMES[post.visibility]
+            moderation = MODERATION_NAMES[post.moderation_state]
             seen = sees(principal, post.author_id, visibility, moderation, link.relation)
             if seen and (keep is None or keep(post, link)):
                 shown.append(post)
@@ -286,7 +293,7 @@ def _may_act(principal: Principal, row: repository.Record, *, author_only: bool)
 def _visibility(field: str, value: int, *, default: str | None) -> str:
     if value == pb.VISIBILITY_UNSPECIFIED and default is not None:
         return default
-    name = convert.VISIBILITY_NAMES.get(value)  # type: ignore[call-overload]
+    name = VISIBILITY_NAMES.get(value)  # type: ignore[call-overload]
     if name is None:
         raise InvalidArgument(field, "must be PUBLIC, FOLLOWERS or PRIVATE")
     return name

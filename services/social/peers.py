@@ -20,6 +20,7 @@ from daira.users.v1 import users_pb2, users_pb2_grpc
 from services.social.repository import Target
 from shared.clients import ServiceClient
 from shared.errors import NotFound, Relayed
+from shared.visibility import MODERATION_NAMES, VISIBILITY_NAMES
 
 
 class Account(NamedTuple):
@@ -38,18 +39,6 @@ class Post(NamedTuple):
 
 
 POST_FACTS = field_mask_pb2.FieldMask(paths=["author_id", "visibility", "moderation_state"])
-# The names `shared.visibility` speaks; a value this code does not know shows the post to
-# nobody but its author and staff.
-VISIBILITIES = {
-    content_pb2.VISIBILITY_PUBLIC: "public",
-    content_pb2.VISIBILITY_FOLLOWERS: "followers",
-    content_pb2.VISIBILITY_PRIVATE: "private",
-}
-MODERATION = {
-    content_pb2.MODERATION_STATE_VISIBLE: "visible",
-    content_pb2.MODERATION_STATE_HIDDEN: "hidden",
-    content_pb2.MODERATION_STATE_REMOVED: "removed",
-}
 
 
 class Peers:
@@ -84,8 +73,9 @@ class Peers:
         reply = await self._content.call(self._content_stub.GetPost, request, idempotent=True)
         return Post(
             uuid.UUID(reply.post.author_id),
-            VISIBILITIES.get(reply.post.visibility, "private"),
-            MODERATION.get(reply.post.moderation_state, "removed"),
+            # A value this code does not know shows the post to its author and staff only.
+            VISIBILITY_NAMES.get(reply.post.visibility, "private"),
+            MODERATION_NAMES.get(reply.post.moderation_state, "removed"),
         )
 
     async def author(self, target: Target, token: str) -> uuid.UUID:
