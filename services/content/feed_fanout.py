@@ -6,16 +6,18 @@ The handlers change only Redis, so they run without a transaction (`repeatable`)
 change is made to be repeatable (adding or removing the same entries again changes
 nothing) and to hold whatever order the events come in: reads filter by the current
 relationship and drop posts that are gone, so a late clean-up or a re-delivered addition
-only costs a page a filtered entry. A follow's posts are read from the database only
-for a follower whose feed is kept (`FeedStore.kept`): a feed built later reads them
-itself. Posts of celebrities are never fanned out; when an author is first seen over the
-threshold, their followers' feeds are told to merge them in at read time instead.
+only costs a page a filtered entry. A post goes to its author's audience (their followers
+whose feed is kept: `FeedStore.audience`), found from social when it is not kept. A
+follow's posts are read from the database, and the follower joins the followee's
+audience, only for a follower whose feed is kept (`FeedStore.kept`): a feed built later
+does both itself. Posts of celebrities are never fanned out; when an author is first seen
+over the threshold, their followers' feeds are told to merge them in at read time
+instead.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -63,8 +65,7 @@ class FeedFanout:
             await self._store.remove([removed.author_id], [removed.post_id])
             await self._store.remove_recent(removed.author_id, [removed.post_id])
             if not await self._store.is_celebrity(removed.author_id):
-                async for readers in self._readers(removed.author_id):
-                    await self._store.remove(readers, [removed.post_id])
+                await self._store.remove(await self._readers(removed.author_id), [removed.post_id])
 
     async def _publish(
         self, author: str, visibility: content_pb2.Visibility.ValueType, entry: tuple[int, str]
@@ -76,17 +77,21 @@ class FeedFanout:
         if followers > self._deps.settings.feed_celebrity_followers:
             await self._store.add_recent(author, [entry])
             if await self._store.mark_celebrity(author):
-                async for readers in self._readers(author):
-                    await self._store.follow_celebrity(readers, author)
+                await self._store.follow_celebrity(await self._readers(author), author)
             return
-        async for readers in self._readers(author):
-            await self._store.add(readers, [entry])
+        await self._store.add(await self._readers(author), [entry])
 
-    async def _readers(self, author: str) -> AsyncIterator[list[str]]:
-        """`author`'s followers whose feed is kept (`FeedStore.kept`), a page at a time:
-        most followers keep none, and the others' feeds need no change."""
-        async for followers in self._deps.peers.followers(author):
-            yield await self._store.kept(followers)
+    async def _readers(self, author: str) -> list[str]:
+        """`author`'s audience: their followers whose feed is kept (most keep none, and the
+        others' feeds need no change), found from social when it is not kept itself."""
+        readers = await self._store.audience(author)
+        if readers is None:
+            await self._store.begin_audience(author)
+            followers: list[str] = []
+            async for page in self._deps.peers.followers(author):
+                followers += page
+            readers = await self._store.complete_audience(author, followers)
+        return readers
 
     async def on_follow(self, conn: AsyncConnection, event: events_pb2.Event) -> None:
         if event.type == "social.follow.started":
@@ -95,11 +100,13 @@ class FeedFanout:
             if await self._store.is_celebrity(started.followee_id):
                 await self._store.follow_celebrity([started.follower_id], started.followee_id)
             elif await self._store.kept([follower]):
+                await self._store.join(started.follower_id, started.followee_id)
                 await self._store.add([follower], await self._recent(conn, follower, followee))
         elif event.type == "social.follow.ended":
             ended = payload(event, social_events_pb2.FollowEnded)
             follower, followee = _pair(ended.follower_id, ended.followee_id)
             await self._store.unfollow_celebrity(follower, ended.followee_id)
+            await self._store.leave(ended.follower_id, ended.followee_id)
             if await self._store.kept([follower]):
                 entries = await self._recent(conn, follower, followee)
                 await self._store.remove([follower], [post_id for _, post_id in entries])

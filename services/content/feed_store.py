@@ -12,13 +12,24 @@ so a post published meanwhile is either in its query or added by the fan-out.
 Every read extends the keys' life; a feed not read for `idle_seconds` expires.
 
 Most followers of an author have no feed kept (they have not read one lately), so the
-fan-out first asks which of them do: `ACTIVE` holds every user whose feed may exist, by
-when it was last read or built, in one script call for thousands of followers; only those
-feeds are checked and written (a script's check per feed cost Redis about 1 µs per
-follower, 5 ms for each post of an author with 5,000). A user is added before their feed
-is built and on every read, and dropped only well after their feed has expired; a read
-that finds its user missing from `ACTIVE` (the set lost or evicted) rebuilds the feed,
-which posts may have passed by.
+fan-out writes to the author's audience (`audience_key`) alone: those of their followers
+whose feed may exist. `ACTIVE` holds every user whose feed may exist, by when it was last
+read or built; a user is added before their feed is built and on every read, and dropped
+only well after their feed has expired; a read that finds its user missing from `ACTIVE`
+(the set lost or evicted) rebuilds the feed, which posts may have passed by.
+
+An audience is found once from social (every follower, checked against `ACTIVE` in one
+script call) and then kept up by the feeds and follows that join it, so a post costs
+social nothing and Redis only its audience (finding 5,000 followers for every post cost
+social, its database and Redis more CPU than all the rest of the post). It is marked as
+being built before social is asked, so a follow or a feed built meanwhile joins it. A
+reader joins the audiences of everyone they follow once in `ACTIVE` (`begin_build`)
+and after asking whom they follow, and of a new followee when the follow's event finds
+their feed kept; so whichever of a follow and an audience's first reading comes first,
+the other sees it. Readers who have left `ACTIVE` are pruned as the audience is read, in
+the same script that checks them (one who comes back joins again after being added to
+`ACTIVE`); an ended follow leaves it. An audience expires `idle_seconds` after it was
+found, and is found again from social by the next post.
 """
 
 from __future__ import annotations
@@ -75,33 +86,112 @@ end
 """
 )
 
-# KEYS[1] ACTIVE; ARGV[1] user ids joined by commas, ARGV[2] the score below which users are
-# dropped from ACTIVE. Those of the users in ACTIVE. The ids go as one argument: the client
-# packs each argument of a command in Python, and 5,000 of them cost it more than all
-# the rest of a post's fan-out.
-_ACTIVE_AMONG = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-local found, ids = {}, {}
-local function keep_active()
-  local scores = redis.call('ZMSCORE', KEYS[1], unpack(ids))
-  for i = 1, #ids do
-    if scores[i] then
-      found[#found + 1] = ids[i]
+# Lua helpers over ACTIVE: those of a table of user ids in it (1,000 a command), and the
+# ids in a string of them joined by commas. The ids go as one argument: the client packs
+# each argument of a command in Python, and 5,000 of them cost it more than all the rest
+# of a post's fan-out.
+_ACTIVE_HELPERS = """
+local function active_among(active, ids)
+  local found = {}
+  for start = 1, #ids, 1000 do
+    local chunk = {unpack(ids, start, math.min(start + 999, #ids))}
+    local scores = redis.call('ZMSCORE', active, unpack(chunk))
+    for i = 1, #chunk do
+      if scores[i] then
+        found[#found + 1] = chunk[i]
+      end
     end
   end
-  ids = {}
+  return found
 end
-for id in string.gmatch(ARGV[1], '[^,]+') do
-  ids[#ids + 1] = id
-  if #ids == 1000 then
-    keep_active()
+local function split(joined)
+  local ids = {}
+  for id in string.gmatch(joined, '[^,]+') do
+    ids[#ids + 1] = id
+  end
+  return ids
+end
+"""
+
+# KEYS[1] ACTIVE; ARGV[1] user ids joined by commas, ARGV[2] the score below which users are
+# dropped from ACTIVE. Those of the users in ACTIVE.
+_ACTIVE_AMONG = (
+    _ACTIVE_HELPERS
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+return active_among(KEYS[1], split(ARGV[1]))
+"""
+)
+
+# An audience is a sorted set: its readers scored 1, the built marker 0. The Lua helper
+# gives those of its readers in ACTIVE, and prunes the others.
+_AUDIENCE_HELPERS = (
+    _ACTIVE_HELPERS
+    + """
+local function audience(key, active)
+  local readers = redis.call('ZRANGEBYSCORE', key, 1, '+inf')
+  local found = active_among(active, readers)
+  if #found < #readers then
+    local kept = {}
+    for _, id in ipairs(found) do
+      kept[id] = true
+    end
+    for _, id in ipairs(readers) do
+      if not kept[id] then
+        redis.call('ZREM', key, id)
+      end
+    end
+  end
+  return found
+end
+"""
+)
+
+# KEYS[1] the audience, KEYS[2] ACTIVE; ARGV[1] the score below which users are dropped
+# from ACTIVE. {0} for an audience not built, else {1, its readers in ACTIVE}.
+_AUDIENCE = (
+    _AUDIENCE_HELPERS
+    + """
+if redis.call('ZSCORE', KEYS[1], 'built') == false then
+  return {0}
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+return {1, audience(KEYS[1], KEYS[2])}
+"""
+)
+
+# KEYS[1] the audience, KEYS[2] its building marker, KEYS[3] ACTIVE; ARGV[1] the author's
+# followers' ids joined by commas, ARGV[2] as _AUDIENCE's, ARGV[3] its lifetime (seconds).
+# Its readers in ACTIVE, those who joined while it was built among them.
+_COMPLETE_AUDIENCE = (
+    _AUDIENCE_HELPERS
+    + """
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[2])
+for _, id in ipairs(active_among(KEYS[3], split(ARGV[1]))) do
+  redis.call('ZADD', KEYS[1], 1, id)
+end
+redis.call('ZADD', KEYS[1], 0, 'built')
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('DEL', KEYS[2])
+return audience(KEYS[1], KEYS[3])
+"""
+)
+
+# KEYS: (audience, its building marker) pairs; ARGV[1] the reader, ARGV[2] the lifetime of an
+# audience that has none yet (one being built).
+_JOIN = (
+    _ONLY_BUILT_OR_BUILDING
+    + """
+for k = 1, #KEYS, 2 do
+  if built_or_building(KEYS[k], KEYS[k + 1]) then
+    redis.call('ZADD', KEYS[k], 1, ARGV[1])
+    if redis.call('TTL', KEYS[k]) < 0 then
+      redis.call('EXPIRE', KEYS[k], ARGV[2])
+    end
   end
 end
-if #ids > 0 then
-  keep_active()
-end
-return found
 """
+)
 
 # KEYS: (feed, its building marker, its celebrity set) triples; ARGV[1] the celebrity.
 _FOLLOW_CELEBRITY = (
@@ -172,6 +262,11 @@ def recent_key(celebrity: uuid.UUID | str) -> str:
     return f"content:recent:{celebrity}"
 
 
+def audience_key(author: uuid.UUID | str) -> str:
+    """Those of `author`'s followers whose feed may exist: whom their posts fan out to."""
+    return f"content:audience:{author}"
+
+
 def building_key(timeline: str) -> str:
     return f"{timeline}:building"
 
@@ -196,6 +291,9 @@ class FeedStore:
         self._follow_celebrity = redis.register_script(_FOLLOW_CELEBRITY)
         self._page = redis.register_script(_PAGE)
         self._active_among = redis.register_script(_ACTIVE_AMONG)
+        self._audience = redis.register_script(_AUDIENCE)
+        self._complete_audience = redis.register_script(_COMPLETE_AUDIENCE)
+        self._join = redis.register_script(_JOIN)
 
     async def add(self, users: Iterable[uuid.UUID | str], entries: Sequence[Entry]) -> None:
         """Put the (score, post id) entries in each of these users' feeds that exist."""
@@ -222,9 +320,12 @@ class FeedStore:
         names = ",".join(str(user) for user in users)
         if not names:
             return []
-        horizon = time.time() - self._idle - ACTIVE_SLACK_SECONDS
-        found = await self._active_among(keys=[ACTIVE], args=[names, horizon])
+        found = await self._active_among(keys=[ACTIVE], args=[names, self._horizon()])
         return [name.decode() for name in found]
+
+    def _horizon(self) -> float:
+        """The score below which users are dropped from ACTIVE."""
+        return time.time() - self._idle - ACTIVE_SLACK_SECONDS
 
     async def remove_recent(self, celebrity: str, post_ids: Sequence[str]) -> None:
         await self._remove_from([recent_key(celebrity)], post_ids)
@@ -255,20 +356,53 @@ class FeedStore:
         """From now on the fan-out adds the celebrity's posts to their `recent_key` too."""
         await self._redis.set(building_key(recent_key(celebrity)), 1, ex=BUILDING_SECONDS)
 
-    async def begin_build_of(self, user: uuid.UUID, followed: Sequence[uuid.UUID]) -> set[str]:
-        """Begin building the user's feed (from now on the fan-out adds to it too), and say
-        which of the accounts they follow the fan-out has found to be celebrities
-        (`mark_celebrity`)."""
+    async def begin_build(self, user: uuid.UUID) -> None:
+        """Begin building the user's feed: from now on the fan-out adds to it too, and a
+        follow's event finds it kept. Before asking whom they follow (`join_followed`)."""
         timeline = feed_key(user)
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.zadd(ACTIVE, {str(user): time.time()})
             pipe.set(building_key(timeline), 1, ex=BUILDING_SECONDS)
-            names = [str(account) for account in followed]
-            if names:
-                pipe.smismember(CELEBRITIES, names)
-            answers = await pipe.execute()
-        marks = answers[2] if names else []
+            await pipe.execute()
+
+    async def join_followed(self, user: uuid.UUID, followed: Sequence[uuid.UUID]) -> set[str]:
+        """Join the audiences of the accounts the user follows, and say which of them the
+        fan-out has found to be celebrities (`mark_celebrity`)."""
+        names = [str(account) for account in followed]
+        if not names:
+            return set()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.smismember(CELEBRITIES, names)
+            await self._queue(pipe, self._join, _audiences(names), [str(user), self._idle])
+            marks = (await pipe.execute())[0]
         return {name for name, marked in zip(names, marks, strict=True) if marked}
+
+    async def join(self, reader: str, author: str) -> None:
+        """Put the reader in the author's audience, if that is kept or being built."""
+        await self._in_chunks(self._join, _audiences([author]), [reader, self._idle])
+
+    async def leave(self, reader: str, author: str) -> None:
+        await self._redis.zrem(audience_key(author), reader)
+
+    async def audience(self, author: str) -> list[str] | None:
+        """The readers `author`'s posts go to (those in `ACTIVE`), or None when the audience
+        is not kept: to be found (`begin_audience`, `complete_audience`)."""
+        answer = await self._audience(keys=[audience_key(author), ACTIVE], args=[self._horizon()])
+        return [name.decode() for name in answer[1]] if answer[0] else None
+
+    async def begin_audience(self, author: str) -> None:
+        """From now on readers join the author's audience: before asking for their followers."""
+        await self._redis.set(building_key(audience_key(author)), 1, ex=BUILDING_SECONDS)
+
+    async def complete_audience(self, author: str, followers: Sequence[str]) -> list[str]:
+        """Keep the author's audience: those of `followers` in `ACTIVE`, with those who
+        joined since `begin_audience`; its readers."""
+        key = audience_key(author)
+        found = await self._complete_audience(
+            keys=[key, building_key(key), ACTIVE],
+            args=[",".join(followers), self._horizon(), self._idle],
+        )
+        return [name.decode() for name in found]
 
     async def build(
         self, user: uuid.UUID, entries: Sequence[Entry], celebrities: Iterable[str]
@@ -313,10 +447,16 @@ class FeedStore:
         if not keys:
             return
         async with self._redis.pipeline(transaction=False) as pipe:
-            for start in range(0, len(keys), SCRIPT_TIMELINES):
-                chunk = keys[start : start + SCRIPT_TIMELINES]
-                await script(keys=[key for group in chunk for key in group], args=args, client=pipe)
+            await self._queue(pipe, script, keys, args)
             await pipe.execute()
+
+    @staticmethod
+    async def _queue(
+        pipe: Pipeline, script: AsyncScript, keys: Sequence[tuple[str, ...]], args: Sequence[Any]
+    ) -> None:
+        for start in range(0, len(keys), SCRIPT_TIMELINES):
+            chunk = keys[start : start + SCRIPT_TIMELINES]
+            await script(keys=[key for group in chunk for key in group], args=args, client=pipe)
 
     async def unfollow_celebrity(self, user: uuid.UUID | str, celebrity: str) -> None:
         await self._redis.srem(celebrities_key(user), celebrity)
@@ -327,6 +467,11 @@ class FeedStore:
 
     async def is_celebrity(self, author: str) -> bool:
         return bool(await self._redis.sismember(CELEBRITIES, author))
+
+
+def _audiences(authors: Sequence[str]) -> list[tuple[str, str]]:
+    """The (audience, its building marker) key pairs of these authors."""
+    return [(audience_key(a), building_key(audience_key(a))) for a in authors]
 
 
 def _entries(flat: list[Any]) -> list[Entry]:

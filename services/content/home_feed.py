@@ -174,13 +174,16 @@ class HomeFeed:
 
     async def rebuild(self, me: uuid.UUID) -> Page | None:
         """Build and keep the user's feed from the database: the newest posts of everyone
-        they follow who is not a celebrity, and their own; the celebrities, to merge.
-        When social cannot say whom they follow, the answer itself, and nothing kept."""
+        they follow who is not a celebrity, and their own; the celebrities, to merge. The
+        feed is begun before social is asked whom they follow, so a follow made meanwhile
+        finds it kept, and its audiences joined after. When social cannot say whom they
+        follow, the answer itself, and nothing kept."""
         size = self._deps.settings.feed_size
+        await self.store.begin_build(me)
         followed = await self._followed(me)
-        if followed is None:  # social could not say: answer, store nothing
+        if followed is None:  # social could not say: answer, complete nothing
             return Page(await self._newest(me, [me], None, size), {})
-        celebrities = await self.store.begin_build_of(me, followed)
+        celebrities = await self.store.join_followed(me, followed)
         authors = [me, *(u for u in followed if str(u) not in celebrities)]
         entries = await self._newest(me, authors, None, size)
         await self.store.build(me, entries, celebrities)

@@ -32,7 +32,7 @@ async def test_a_post_published_while_a_feed_is_being_built_goes_into_it(
     await follow(stub, alice, bob)
     async with Redis.from_url(redis_url) as redis:
         store = FeedStore(redis, size=800, idle_seconds=3600)
-        await store.begin_build_of(alice.id, [])
+        await store.begin_build(alice.id)
 
         post = await create_post(content_stub, bob)
 
@@ -155,7 +155,8 @@ async def test_a_feed_being_built_when_a_followee_becomes_a_celebrity_merges_the
     async with Redis.from_url(redis_url) as redis:
         await redis.delete(feed_key(fans[0].id))
         store = FeedStore(redis, size=800, idle_seconds=3600)
-        assert await store.begin_build_of(fans[0].id, [alice.id]) == set()  # not yet one
+        await store.begin_build(fans[0].id)
+        assert await store.join_followed(fans[0].id, [alice.id]) == set()  # not yet one
 
         await create_post(content_stub, alice)
 
