@@ -47,7 +47,7 @@ REACTION_KINDS = [
     if number != social_pb2.REACTION_KIND_UNSPECIFIED
 ]
 # The limit per call of social's batch RPCs (GetRelationships, GetReactionCounts,
-# GetUserStats) and list pages, and of users' BatchGetUsers.
+# GetUserStats) and list pages, and of users' BatchGetUsers and LookupUsers.
 BATCH = 100
 # A page of social's ListFollowerIds and ListFollowingIds, their largest: most users'
 # lists in one call.
@@ -83,17 +83,22 @@ class Peers:
         await self._users.close()
         await self._social.close()
 
-    async def resolve_mentions(self, usernames: Sequence[str]) -> dict[str, uuid.UUID] | None:
-        """Username → id of the names that belong to a user; None if users cannot answer."""
-        if not usernames:
-            return {}
-        request = users_pb2.LookupUsersRequest(usernames=list(usernames))
-        try:
+    async def resolve_mentions(self, usernames: Sequence[str]) -> dict[str, uuid.UUID]:
+        """Username → id of the names that belong to a user, remembered like social's
+        answers: a username is an account's for its life, so only a name freed by deleting
+        its account and taken again within those seconds can resolve to the one deleted.
+        Names users does not know are asked about every time (one may be taken any
+        moment); those users cannot tell about are left out (degraded)."""
+
+        async def ask(chunk: Sequence[str]) -> dict[str, bytes]:
+            request = users_pb2.LookupUsersRequest(usernames=list(chunk))
             reply = await self._users.call(self._user_stub.LookupUsers, request, idempotent=True)
-        except DomainError as exc:
-            log.warning("mentions left unresolved", error=exc.message)
-            return None
-        return {user.username: uuid.UUID(user.id) for user in reply.users}
+            return {user.username: user.id.encode() for user in reply.users}
+
+        answers = await self._answers(
+            {name: f"username:{name}" for name in usernames}, ask, "mentions", "users"
+        )
+        return {name: uuid.UUID(a.decode()) for name, a in answers.items() if a is not None}
 
     async def reserve_storage(self, user_id: uuid.UUID, size: int, key: str) -> None:
         """Count `size` bytes against the user's quota under `key` (idempotent).

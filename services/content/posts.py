@@ -131,7 +131,7 @@ class Posts:
     async def _mentions(self, text: str) -> list[tuple[uuid.UUID, str]]:
         """The text's mentions that name a user; none if users cannot be asked (degraded)."""
         names = parsing.mentions(text)
-        resolved = await self._deps.peers.resolve_mentions(names) or {}
+        resolved = await self._deps.peers.resolve_mentions(names)
         return [(resolved[name], name) for name in names if name in resolved]
 
     async def load(self, post_ids: Sequence[str]) -> dict[str, pb.Post]:

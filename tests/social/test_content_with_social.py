@@ -181,6 +181,29 @@ async def test_remembered_authors_spare_users_the_next_feed_read(remembering, al
     assert metrics.DOWNSTREAM_CALLS.labels("users", "BatchGetUsers", "OK")._value.get() == asked
 
 
+async def test_a_remembered_mention_spares_users_the_next_post(remembering, alice, bob):
+    content, _ = remembering
+    await create_post(content, alice, f"hello @{bob.username}")
+    asked = metrics.DOWNSTREAM_CALLS.labels("users", "LookupUsers", "OK")._value.get()
+
+    again = await create_post(content, alice, f"again @{bob.username}")
+
+    assert [(m.user_id, m.username) for m in again.mentions] == [(bob.id, bob.username)]
+    assert metrics.DOWNSTREAM_CALLS.labels("users", "LookupUsers", "OK")._value.get() == asked
+
+
+async def test_an_unknown_name_is_asked_about_again(remembering, alice, bob):
+    content, _ = remembering
+    unknown = f"nobody_{bob.username[2:]}"
+    await create_post(content, alice, f"hello @{unknown}")
+    asked = metrics.DOWNSTREAM_CALLS.labels("users", "LookupUsers", "OK")._value.get()
+
+    again = await create_post(content, alice, f"again @{unknown}")
+
+    assert list(again.mentions) == []
+    assert metrics.DOWNSTREAM_CALLS.labels("users", "LookupUsers", "OK")._value.get() == asked + 1
+
+
 async def test_a_new_posts_counts_are_socials_answer_without_asking_it(remembering, alice):
     content, social = remembering
     asked = calls_to_social("GetReactionCounts")
