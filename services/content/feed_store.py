@@ -28,8 +28,8 @@ and after asking whom they follow, and of a new followee when the follow's event
 their feed kept; so whichever of a follow and an audience's first reading comes first,
 the other sees it. Readers who have left `ACTIVE` are pruned as the audience is read, in
 the same script that checks them (one who comes back joins again after being added to
-`ACTIVE`); an ended follow leaves it. An audience expires `idle_seconds` after it was
-found, and is found again from social by the next post.
+`ACTIVE`); an ended follow leaves it. An audience expires `AUDIENCE_SECONDS` after it
+was found, and is found again from social by the next post.
 """
 
 from __future__ import annotations
@@ -53,6 +53,10 @@ CELEBRITIES = "content:celebrities"
 ACTIVE = "content:feeds-active"
 # How long past a feed's expiry its user stays in ACTIVE (clocks of several processes).
 ACTIVE_SLACK_SECONDS = 86400
+
+# How long an audience is kept once found: it is found from social again this often, so a
+# reader it lacks for whatever reason is in it again within the hour.
+AUDIENCE_SECONDS = 3600
 
 # Longest a rebuild may take before fan-out stops adding to the timeline it builds.
 BUILDING_SECONDS = 60
@@ -373,13 +377,13 @@ class FeedStore:
             return set()
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.smismember(CELEBRITIES, names)
-            await self._queue(pipe, self._join, _audiences(names), [str(user), self._idle])
+            await self._queue(pipe, self._join, _audiences(names), [str(user), AUDIENCE_SECONDS])
             marks = (await pipe.execute())[0]
         return {name for name, marked in zip(names, marks, strict=True) if marked}
 
     async def join(self, reader: str, author: str) -> None:
         """Put the reader in the author's audience, if that is kept or being built."""
-        await self._in_chunks(self._join, _audiences([author]), [reader, self._idle])
+        await self._in_chunks(self._join, _audiences([author]), [reader, AUDIENCE_SECONDS])
 
     async def leave(self, reader: str, author: str) -> None:
         await self._redis.zrem(audience_key(author), reader)
@@ -400,7 +404,7 @@ class FeedStore:
         key = audience_key(author)
         found = await self._complete_audience(
             keys=[key, building_key(key), ACTIVE],
-            args=[",".join(followers), self._horizon(), self._idle],
+            args=[",".join(followers), self._horizon(), AUDIENCE_SECONDS],
         )
         return [name.decode() for name in found]
 

@@ -11,7 +11,13 @@ import uuid
 from redis.asyncio import Redis
 
 from daira.social.v1 import social_pb2 as pb
-from services.content.feed_store import ACTIVE, BUILT, FeedStore, audience_key
+from services.content.feed_store import (
+    ACTIVE,
+    AUDIENCE_SECONDS,
+    BUILT,
+    FeedStore,
+    audience_key,
+)
 
 from .conftest import calls_to_social, create_post, follow
 from .home_feeds import feed_ids, feed_once
@@ -160,3 +166,25 @@ async def test_joining_an_audience_neither_kept_nor_being_found_leaves_it_missin
 
         assert await redis.exists(audience_key(author)) == 0
         assert await store.audience(author) is None
+
+
+async def test_a_found_audience_is_found_again_after_its_lifetime(redis_url):
+    author = str(uuid.uuid4())
+    async with Redis.from_url(redis_url) as redis:
+        store = FeedStore(redis, size=800, idle_seconds=7 * 86400)
+        await store.begin_audience(author)
+
+        await store.complete_audience(author, [])
+
+        assert 0 < await redis.ttl(audience_key(author)) <= AUDIENCE_SECONDS
+
+
+async def test_an_audience_a_reader_joined_while_it_was_found_has_a_lifetime(redis_url):
+    author, reader = str(uuid.uuid4()), str(uuid.uuid4())
+    async with Redis.from_url(redis_url) as redis:
+        store = FeedStore(redis, size=800, idle_seconds=7 * 86400)
+        await store.begin_audience(author)
+
+        await store.join(reader, author)  # the finding never completes
+
+        assert 0 < await redis.ttl(audience_key(author)) <= AUDIENCE_SECONDS
