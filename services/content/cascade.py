@@ -13,6 +13,8 @@ soft-deleted, as their author's own deletions would be.
 - The posts of others that mention the user show the mention no more (in batches too,
   their cached copies dropped after).
 - Videos go last, in the consumer's transaction that records the event as handled.
+- First of all, the id remembered for the account's username (for mentions) is
+  forgotten: the name is free for another account to take.
 
 Each batch removes only what is still there, so it is idempotent: a re-delivery after a
 crash resumes where the last committed batch stopped, and none holds locks on more than
@@ -47,6 +49,8 @@ def subscription(deps: Deps) -> Subscription:
     async def cascade(
         conn: AsyncConnection, user_id: uuid.UUID, deleted: users_events_pb2.UserDeleted
     ) -> None:
+        if deleted.username:
+            await deps.peers.forget_username(deleted.username)
         await Cascade(deps, user_id, deleted.actor_id).run(conn)
 
     return on_user_deleted(GROUP, cascade)

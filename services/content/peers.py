@@ -55,6 +55,9 @@ IDS_PAGE = 10_000
 # The counts of a post social could not be asked about, serialized as Peers.reactions
 # answers.
 UNAVAILABLE = pb.ReactionCounts(available=False).SerializeToString()
+# How long the id of a mentioned username is remembered (forgotten sooner if its account
+# is deleted).
+USERNAMES_SECONDS = 3600
 # Where social's answers are remembered: engagement figures, as the design's tiers go
 # (each entry written with the short remember_seconds, not the tier's day).
 ANSWERS_TIER = Tier.ANALYTICS
@@ -84,21 +87,24 @@ class Peers:
         await self._social.close()
 
     async def resolve_mentions(self, usernames: Sequence[str]) -> dict[str, uuid.UUID]:
-        """Username → id of the names that belong to a user, remembered like social's
-        answers: a username is an account's for its life, so only a name freed by deleting
-        its account and taken again within those seconds can resolve to the one deleted.
-        Names users does not know are asked about every time (one may be taken any
-        moment); those users cannot tell about are left out (degraded)."""
+        """Username → id of the names that belong to a user, remembered for
+        USERNAMES_SECONDS: a username is an account's for its life, and the account's
+        deletion forgets it (`forget_username`). Names users does not know are asked about
+        every time (one may be taken any moment); those users cannot tell about are left
+        out (degraded)."""
 
         async def ask(chunk: Sequence[str]) -> dict[str, bytes]:
             request = users_pb2.LookupUsersRequest(usernames=list(chunk))
             reply = await self._users.call(self._user_stub.LookupUsers, request, idempotent=True)
             return {user.username: user.id.encode() for user in reply.users}
 
-        answers = await self._answers(
-            {name: f"username:{name}" for name in usernames}, ask, "mentions", "users"
-        )
+        keys = {name: _username_key(name) for name in usernames}
+        answers = await self._answers(keys, ask, "mentions", "users", USERNAMES_SECONDS)
         return {name: uuid.UUID(a.decode()) for name, a in answers.items() if a is not None}
+
+    async def forget_username(self, username: str) -> None:
+        """A deleted account's username, free to be taken by another: asked about again."""
+        await self._cache.delete(ANSWERS_TIER, _username_key(username))
 
     async def reserve_storage(self, user_id: uuid.UUID, size: int, key: str) -> None:
         """Count `size` bytes against the user's quota under `key` (idempotent).
@@ -248,11 +254,14 @@ class Peers:
         ask: Callable[[Sequence[K]], Awaitable[dict[K, bytes]]],
         what: str,
         peer: str,
+        lifetime: int | None = None,
     ) -> dict[K, bytes | None]:
         """The peer's answer for each of `keys`, remembered or asked for (one call per
         BATCH; an answer another read is already asking for is awaited, not asked again);
         None for all it was asked and could not answer. An answer older than
-        `fresh_seconds` is answered as it is and asked for again in the background."""
+        `fresh_seconds` is answered as it is and asked for again in the background; one
+        given a `lifetime` (that only an event changes, which forgets it) is kept that long
+        and not asked for again meanwhile."""
         items = {key: item for item, key in keys.items()}
 
         async def load(missing: list[str]) -> dict[str, bytes]:
@@ -262,15 +271,16 @@ class Peers:
             return fresh
 
         fresh, kept = self._fresh_seconds, self._kept_seconds
+        renew = kept - fresh if lifetime is None else 0
         try:
             if fresh > 0:
                 answers = await self._cache.get_many_or_load(
                     ANSWERS_TIER,
                     keys.values(),
                     load,
-                    ttl_seconds=kept,
+                    ttl_seconds=kept if lifetime is None else lifetime,
                     near_seconds=fresh,
-                    renew_seconds=kept - fresh,
+                    renew_seconds=renew,
                 )
             else:
                 answers = await load(list(keys.values()))
@@ -320,3 +330,7 @@ def _relation(relationship: social_pb2.Relationship) -> Relation:
 def _batches(items: Sequence[T]) -> list[Sequence[T]]:
     """`items` in runs of at most BATCH, the peers' limit per call."""
     return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
+
+
+def _username_key(username: str) -> str:
+    return f"username:{username}"

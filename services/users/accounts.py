@@ -123,14 +123,17 @@ class Accounts:
         if principal.role is not Role.ADMIN:
             await self._deps.require_live_session(principal)
         async with self._deps.db.transaction() as conn:
-            if await repository.lock_user(conn, user_id) is None:
+            account = await repository.lock_user(conn, user_id)
+            if account is None:
                 raise NotFound("user", str(user_id))
             moment = now()
             await repository.anonymise_user(conn, user_id, moment)
             await repository_sessions.revoke_sessions(
                 conn, user_id, reason="account deleted", now=moment
             )
-            deleted = events_pb2.UserDeleted(user_id=str(user_id), actor_id=principal.subject)
+            deleted = events_pb2.UserDeleted(
+                user_id=str(user_id), actor_id=principal.subject, username=account.username
+            )
             await outbox.record(conn, USERS_ACCOUNTS, "users.user.deleted", user_id, deleted)
         await self._deps.cache.delete(Tier.PROFILES, user_key(user_id), f"profile:{user_id}")
 

@@ -15,6 +15,7 @@ import pytest
 from daira.content.v1 import content_pb2, content_pb2_grpc
 from daira.social.v1 import social_pb2 as pb
 from daira.social.v1 import social_pb2_grpc
+from daira.users.v1 import users_pb2
 from shared import metrics
 from tests import harness
 
@@ -190,6 +191,21 @@ async def test_a_remembered_mention_spares_users_the_next_post(remembering, alic
 
     assert [(m.user_id, m.username) for m in again.mentions] == [(bob.id, bob.username)]
     assert metrics.DOWNSTREAM_CALLS.labels("users", "LookupUsers", "OK")._value.get() == asked
+
+
+async def test_a_deleted_accounts_username_is_no_longer_resolved_to_it(
+    remembering, users_stub, alice, bob
+):
+    content, _ = remembering
+    mentioned = await create_post(content, alice, f"hello @{bob.username}")
+    assert [m.user_id for m in mentioned.mentions] == [bob.id]
+
+    await users_stub.DeleteUser(users_pb2.DeleteUserRequest(id=bob.id), metadata=bob.auth)
+
+    deadline = time.monotonic() + 10
+    while (await create_post(content, alice, f"again @{bob.username}")).mentions:
+        assert time.monotonic() < deadline, "the deleted account's name still resolves to it"
+        await asyncio.sleep(0.05)
 
 
 async def test_an_unknown_name_is_asked_about_again(remembering, alice, bob):

@@ -19,6 +19,14 @@ async def test_deleting_a_user_publishes_user_deleted(alice, stub, redis_url):
     assert (deleted.user_id, deleted.actor_id) == (alice.id, alice.id)
 
 
+async def test_a_deletion_names_the_username_it_frees(alice, stub, redis_url):
+    await stub.DeleteUser(users_pb2.DeleteUserRequest(id=alice.id), metadata=alice.auth)
+
+    (event,) = await harness.published(redis_url, USERS_ACCOUNTS, alice.id)
+
+    assert payload(event, users_events_pb2.UserDeleted).username == alice.username
+
+
 async def test_a_status_change_publishes_before_and_after(alice, moderator, stub, redis_url):
     request = users_pb2.SetUserStatusRequest(
         user_id=alice.id, status=users_pb2.USER_STATUS_BANNED, reason="spam"
