@@ -279,7 +279,7 @@ async def build(runtime: Runtime) -> Endpoint:
     deps = Deps.from_runtime(runtime)
     servicer = ContentServicer(deps)
     servicer.start()
-    events = Events(runtime, subscriptions(deps, servicer.home_feed.store))
+    events = Events(runtime, subscriptions(deps, servicer.home_feed))
     events.start()
 
     async def stop() -> None:

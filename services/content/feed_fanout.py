@@ -7,7 +7,7 @@ change is made to be repeatable (adding or removing the same entries again chang
 nothing) and to hold whatever order the events come in: reads filter by the current
 relationship and drop posts that are gone, so a late clean-up or a re-delivered addition
 only costs a page a filtered entry. A post goes to its author's audience (their followers
-whose feed is kept: `FeedStore.audience`), found from social when it is not kept. A
+whose feed is kept: `feed_audience`), found from social when it is not kept. A
 follow's posts are read from the database, and the follower joins the followee's
 audience, only for a follower whose feed is kept (`FeedStore.kept`): a feed built later
 does both itself. Posts of celebrities are never fanned out; when an author is first seen
@@ -27,6 +27,7 @@ from daira.events.v1 import events_pb2
 from daira.social.v1 import social_events_pb2
 from services.content import repository_feed
 from services.content.deps import Deps
+from services.content.feed_audience import Audiences
 from services.content.feed_store import FeedStore, score
 from services.content.repository_feed import post_facts
 from shared.eventing import Subscription, payload
@@ -38,9 +39,10 @@ GROUP = "content.feed"
 
 
 class FeedFanout:
-    def __init__(self, deps: Deps, store: FeedStore) -> None:
+    def __init__(self, deps: Deps, store: FeedStore, audiences: Audiences) -> None:
         self._deps = deps
         self._store = store
+        self._audiences = audiences
 
     def subscriptions(self) -> list[Subscription]:
         return [
@@ -84,13 +86,13 @@ class FeedFanout:
     async def _readers(self, author: str) -> list[str]:
         """`author`'s audience: their followers whose feed is kept (most keep none, and the
         others' feeds need no change), found from social when it is not kept itself."""
-        readers = await self._store.audience(author)
+        readers = await self._audiences.readers(author)
         if readers is None:
-            await self._store.begin_audience(author)
+            await self._audiences.begin(author)
             followers: list[str] = []
             async for page in self._deps.peers.followers(author):
                 followers += page
-            readers = await self._store.complete_audience(author, followers)
+            readers = await self._audiences.complete(author, followers)
         return readers
 
     async def on_follow(self, conn: AsyncConnection, event: events_pb2.Event) -> None:
@@ -100,13 +102,13 @@ class FeedFanout:
             if await self._store.is_celebrity(started.followee_id):
                 await self._store.follow_celebrity([started.follower_id], started.followee_id)
             elif await self._store.kept([follower]):
-                await self._store.join(started.follower_id, started.followee_id)
+                await self._audiences.join(started.follower_id, [started.followee_id])
                 await self._store.add([follower], await self._recent(conn, follower, followee))
         elif event.type == "social.follow.ended":
             ended = payload(event, social_events_pb2.FollowEnded)
             follower, followee = _pair(ended.follower_id, ended.followee_id)
             await self._store.unfollow_celebrity(follower, ended.followee_id)
-            await self._store.leave(ended.follower_id, ended.followee_id)
+            await self._audiences.leave(ended.follower_id, ended.followee_id)
             if await self._store.kept([follower]):
                 entries = await self._recent(conn, follower, followee)
                 await self._store.remove([follower], [post_id for _, post_id in entries])

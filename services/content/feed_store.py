@@ -12,24 +12,11 @@ so a post published meanwhile is either in its query or added by the fan-out.
 Every read extends the keys' life; a feed not read for `idle_seconds` expires.
 
 Most followers of an author have no feed kept (they have not read one lately), so the
-fan-out writes to the author's audience (`audience_key`) alone: those of their followers
+fan-out writes to the author's audience (`feed_audience`) alone: those of their followers
 whose feed may exist. `ACTIVE` holds every user whose feed may exist, by when it was last
 read or built; a user is added before their feed is built and on every read, and dropped
 only well after their feed has expired; a read that finds its user missing from `ACTIVE`
 (the set lost or evicted) rebuilds the feed, which posts may have passed by.
-
-An audience is found once from social (every follower, checked against `ACTIVE` in one
-script call) and then kept up by the feeds and follows that join it, so a post costs
-social nothing and Redis only its audience (finding 5,000 followers for every post cost
-social, its database and Redis more CPU than all the rest of the post). It is marked as
-being built before social is asked, so a follow or a feed built meanwhile joins it. A
-reader joins the audiences of everyone they follow once in `ACTIVE` (`begin_build`)
-and after asking whom they follow, and of a new followee when the follow's event finds
-their feed kept; so whichever of a follow and an audience's first reading comes first,
-the other sees it. Readers who have left `ACTIVE` are pruned as the audience is read, in
-the same script that checks them (one who comes back joins again after being added to
-`ACTIVE`); an ended follow leaves it. An audience expires `AUDIENCE_SECONDS` after it
-was found, and is found again from social by the next post.
 """
 
 from __future__ import annotations
@@ -54,10 +41,6 @@ ACTIVE = "content:feeds-active"
 # How long past a feed's expiry its user stays in ACTIVE (clocks of several processes).
 ACTIVE_SLACK_SECONDS = 86400
 
-# How long an audience is kept once found: it is found from social again this often, so a
-# reader it lacks for whatever reason is in it again within the hour.
-AUDIENCE_SECONDS = 3600
-
 # Longest a rebuild may take before fan-out stops adding to the timeline it builds.
 BUILDING_SECONDS = 60
 
@@ -67,7 +50,7 @@ SCRIPT_TIMELINES = 500
 
 # Scripts given a timeline and its building marker act only on one that is built or being
 # built.
-_ONLY_BUILT_OR_BUILDING = """
+ONLY_BUILT_OR_BUILDING = """
 local function built_or_building(timeline, marker)
   return redis.call('ZSCORE', timeline, 'built') ~= false or redis.call('EXISTS', marker) == 1
 end
@@ -77,7 +60,7 @@ end
 # one command (a pipeline of one script call per timeline cost the fan-out several times
 # as much CPU); ARGV: cap, then (score, post id) pairs.
 _ADD = (
-    _ONLY_BUILT_OR_BUILDING
+    ONLY_BUILT_OR_BUILDING
     + """
 for k = 1, #KEYS, 2 do
   if built_or_building(KEYS[k], KEYS[k + 1]) then
@@ -94,7 +77,7 @@ end
 # ids in a string of them joined by commas. The ids go as one argument: the client packs
 # each argument of a command in Python, and 5,000 of them cost it more than all the rest
 # of a post's fan-out.
-_ACTIVE_HELPERS = """
+ACTIVE_HELPERS = """
 local function active_among(active, ids)
   local found = {}
   for start = 1, #ids, 1000 do
@@ -120,86 +103,16 @@ end
 # KEYS[1] ACTIVE; ARGV[1] user ids joined by commas, ARGV[2] the score below which users are
 # dropped from ACTIVE. Those of the users in ACTIVE.
 _ACTIVE_AMONG = (
-    _ACTIVE_HELPERS
+    ACTIVE_HELPERS
     + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
 return active_among(KEYS[1], split(ARGV[1]))
 """
 )
 
-# An audience is a sorted set: its readers scored 1, the built marker 0. The Lua helper
-# gives those of its readers in ACTIVE, and prunes the others.
-_AUDIENCE_HELPERS = (
-    _ACTIVE_HELPERS
-    + """
-local function audience(key, active)
-  local readers = redis.call('ZRANGEBYSCORE', key, 1, '+inf')
-  local found = active_among(active, readers)
-  if #found < #readers then
-    local kept = {}
-    for _, id in ipairs(found) do
-      kept[id] = true
-    end
-    for _, id in ipairs(readers) do
-      if not kept[id] then
-        redis.call('ZREM', key, id)
-      end
-    end
-  end
-  return found
-end
-"""
-)
-
-# KEYS[1] the audience, KEYS[2] ACTIVE; ARGV[1] the score below which users are dropped
-# from ACTIVE. {0} for an audience not built, else {1, its readers in ACTIVE}.
-_AUDIENCE = (
-    _AUDIENCE_HELPERS
-    + """
-if redis.call('ZSCORE', KEYS[1], 'built') == false then
-  return {0}
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
-return {1, audience(KEYS[1], KEYS[2])}
-"""
-)
-
-# KEYS[1] the audience, KEYS[2] its building marker, KEYS[3] ACTIVE; ARGV[1] the author's
-# followers' ids joined by commas, ARGV[2] as _AUDIENCE's, ARGV[3] its lifetime (seconds).
-# Its readers in ACTIVE, those who joined while it was built among them.
-_COMPLETE_AUDIENCE = (
-    _AUDIENCE_HELPERS
-    + """
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[2])
-for _, id in ipairs(active_among(KEYS[3], split(ARGV[1]))) do
-  redis.call('ZADD', KEYS[1], 1, id)
-end
-redis.call('ZADD', KEYS[1], 0, 'built')
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('DEL', KEYS[2])
-return audience(KEYS[1], KEYS[3])
-"""
-)
-
-# KEYS: (audience, its building marker) pairs; ARGV[1] the reader, ARGV[2] the lifetime of an
-# audience that has none yet (one being built).
-_JOIN = (
-    _ONLY_BUILT_OR_BUILDING
-    + """
-for k = 1, #KEYS, 2 do
-  if built_or_building(KEYS[k], KEYS[k + 1]) then
-    redis.call('ZADD', KEYS[k], 1, ARGV[1])
-    if redis.call('TTL', KEYS[k]) < 0 then
-      redis.call('EXPIRE', KEYS[k], ARGV[2])
-    end
-  end
-end
-"""
-)
-
 # KEYS: (feed, its building marker, its celebrity set) triples; ARGV[1] the celebrity.
 _FOLLOW_CELEBRITY = (
-    _ONLY_BUILT_OR_BUILDING
+    ONLY_BUILT_OR_BUILDING
     + """
 for k = 1, #KEYS, 3 do
   if built_or_building(KEYS[k], KEYS[k + 1]) then
@@ -266,11 +179,6 @@ def recent_key(celebrity: uuid.UUID | str) -> str:
     return f"content:recent:{celebrity}"
 
 
-def audience_key(author: uuid.UUID | str) -> str:
-    """Those of `author`'s followers whose feed may exist: whom their posts fan out to."""
-    return f"content:audience:{author}"
-
-
 def building_key(timeline: str) -> str:
     return f"{timeline}:building"
 
@@ -295,9 +203,6 @@ class FeedStore:
         self._follow_celebrity = redis.register_script(_FOLLOW_CELEBRITY)
         self._page = redis.register_script(_PAGE)
         self._active_among = redis.register_script(_ACTIVE_AMONG)
-        self._audience = redis.register_script(_AUDIENCE)
-        self._complete_audience = redis.register_script(_COMPLETE_AUDIENCE)
-        self._join = redis.register_script(_JOIN)
 
     async def add(self, users: Iterable[uuid.UUID | str], entries: Sequence[Entry]) -> None:
         """Put the (score, post id) entries in each of these users' feeds that exist."""
@@ -312,7 +217,7 @@ class FeedStore:
         for entry_score, post_id in entries:
             args += [entry_score, post_id]
         keys = [(timeline, building_key(timeline)) for timeline in timelines]
-        await self._in_chunks(self._add, keys, args)
+        await in_chunks(self._redis, self._add, keys, args)
 
     async def remove(self, users: Iterable[uuid.UUID | str], post_ids: Sequence[str]) -> None:
         await self._remove_from([feed_key(user) for user in users], post_ids)
@@ -324,10 +229,10 @@ class FeedStore:
         names = ",".join(str(user) for user in users)
         if not names:
             return []
-        found = await self._active_among(keys=[ACTIVE], args=[names, self._horizon()])
+        found = await self._active_among(keys=[ACTIVE], args=[names, self.horizon()])
         return [name.decode() for name in found]
 
-    def _horizon(self) -> float:
+    def horizon(self) -> float:
         """The score below which users are dropped from ACTIVE."""
         return time.time() - self._idle - ACTIVE_SLACK_SECONDS
 
@@ -362,51 +267,21 @@ class FeedStore:
 
     async def begin_build(self, user: uuid.UUID) -> None:
         """Begin building the user's feed: from now on the fan-out adds to it too, and a
-        follow's event finds it kept. Before asking whom they follow (`join_followed`)."""
+        follow's event finds it kept. Before asking whom they follow."""
         timeline = feed_key(user)
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.zadd(ACTIVE, {str(user): time.time()})
             pipe.set(building_key(timeline), 1, ex=BUILDING_SECONDS)
             await pipe.execute()
 
-    async def join_followed(self, user: uuid.UUID, followed: Sequence[uuid.UUID]) -> set[str]:
-        """Join the audiences of the accounts the user follows, and say which of them the
-        fan-out has found to be celebrities (`mark_celebrity`)."""
+    async def celebrities_among(self, followed: Sequence[uuid.UUID]) -> set[str]:
+        """Those of the accounts a user follows that the fan-out has found to be
+        celebrities (`mark_celebrity`)."""
         names = [str(account) for account in followed]
         if not names:
             return set()
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.smismember(CELEBRITIES, names)
-            await self._queue(pipe, self._join, _audiences(names), [str(user), AUDIENCE_SECONDS])
-            marks = (await pipe.execute())[0]
+        marks = await self._redis.smismember(CELEBRITIES, names)
         return {name for name, marked in zip(names, marks, strict=True) if marked}
-
-    async def join(self, reader: str, author: str) -> None:
-        """Put the reader in the author's audience, if that is kept or being built."""
-        await self._in_chunks(self._join, _audiences([author]), [reader, AUDIENCE_SECONDS])
-
-    async def leave(self, reader: str, author: str) -> None:
-        await self._redis.zrem(audience_key(author), reader)
-
-    async def audience(self, author: str) -> list[str] | None:
-        """The readers `author`'s posts go to (those in `ACTIVE`), or None when the audience
-        is not kept: to be found (`begin_audience`, `complete_audience`)."""
-        answer = await self._audience(keys=[audience_key(author), ACTIVE], args=[self._horizon()])
-        return [name.decode() for name in answer[1]] if answer[0] else None
-
-    async def begin_audience(self, author: str) -> None:
-        """From now on readers join the author's audience: before asking for their followers."""
-        await self._redis.set(building_key(audience_key(author)), 1, ex=BUILDING_SECONDS)
-
-    async def complete_audience(self, author: str, followers: Sequence[str]) -> list[str]:
-        """Keep the author's audience: those of `followers` in `ACTIVE`, with those who
-        joined since `begin_audience`; its readers."""
-        key = audience_key(author)
-        found = await self._complete_audience(
-            keys=[key, building_key(key), ACTIVE],
-            args=[",".join(followers), self._horizon(), AUDIENCE_SECONDS],
-        )
-        return [name.decode() for name in found]
 
     async def build(
         self, user: uuid.UUID, entries: Sequence[Entry], celebrities: Iterable[str]
@@ -441,26 +316,7 @@ class FeedStore:
         keys = [
             (feed_key(user), building_key(feed_key(user)), celebrities_key(user)) for user in users
         ]
-        await self._in_chunks(self._follow_celebrity, keys, [celebrity])
-
-    async def _in_chunks(
-        self, script: AsyncScript, keys: Sequence[tuple[str, ...]], args: Sequence[Any]
-    ) -> None:
-        """`script` run with `args` over the timelines' `keys`, SCRIPT_TIMELINES at a time,
-        every call in one pipeline."""
-        if not keys:
-            return
-        async with self._redis.pipeline(transaction=False) as pipe:
-            await self._queue(pipe, script, keys, args)
-            await pipe.execute()
-
-    @staticmethod
-    async def _queue(
-        pipe: Pipeline, script: AsyncScript, keys: Sequence[tuple[str, ...]], args: Sequence[Any]
-    ) -> None:
-        for start in range(0, len(keys), SCRIPT_TIMELINES):
-            chunk = keys[start : start + SCRIPT_TIMELINES]
-            await script(keys=[key for group in chunk for key in group], args=args, client=pipe)
+        await in_chunks(self._redis, self._follow_celebrity, keys, [celebrity])
 
     async def unfollow_celebrity(self, user: uuid.UUID | str, celebrity: str) -> None:
         await self._redis.srem(celebrities_key(user), celebrity)
@@ -473,9 +329,18 @@ class FeedStore:
         return bool(await self._redis.sismember(CELEBRITIES, author))
 
 
-def _audiences(authors: Sequence[str]) -> list[tuple[str, str]]:
-    """The (audience, its building marker) key pairs of these authors."""
-    return [(audience_key(a), building_key(audience_key(a))) for a in authors]
+async def in_chunks(
+    redis: Redis, script: AsyncScript, keys: Sequence[tuple[str, ...]], args: Sequence[Any]
+) -> None:
+    """`script` run with `args` over groups of `keys` (a timeline's, an audience's),
+    SCRIPT_TIMELINES groups a call, every call in one pipeline."""
+    if not keys:
+        return
+    async with redis.pipeline(transaction=False) as pipe:
+        for start in range(0, len(keys), SCRIPT_TIMELINES):
+            chunk = keys[start : start + SCRIPT_TIMELINES]
+            await script(keys=[key for group in chunk for key in group], args=args, client=pipe)
+        await pipe.execute()
 
 
 def _entries(flat: list[Any]) -> list[Entry]:

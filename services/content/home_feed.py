@@ -29,6 +29,7 @@ from redis.exceptions import RedisError
 from daira.content.v1 import content_pb2 as pb
 from services.content import repository_feed
 from services.content.deps import Deps, require_user
+from services.content.feed_audience import Audiences
 from services.content.feed_store import (
     Entry,
     FeedStore,
@@ -65,6 +66,7 @@ class HomeFeed:
         self._posts = posts
         settings = deps.settings
         self.store = FeedStore(deps.runtime.redis, settings.feed_size, settings.feed_idle_seconds)
+        self.audiences = Audiences(deps.runtime.redis, self.store.horizon)
         # Rebuilds under way in this process, by user: a read of a feed being rebuilt
         # waits for that rebuild rather than starting another.
         self._rebuilds: dict[uuid.UUID, asyncio.Future[Page | None]] = {}
@@ -183,7 +185,10 @@ class HomeFeed:
         followed = await self._followed(me)
         if followed is None:  # social could not say: answer, complete nothing
             return Page(await self._newest(me, [me], None, size), {})
-        celebrities = await self.store.join_followed(me, followed)
+        celebrities, _ = await asyncio.gather(
+            self.store.celebrities_among(followed),
+            self.audiences.join(str(me), [str(u) for u in followed]),
+        )
         authors = [me, *(u for u in followed if str(u) not in celebrities)]
         entries = await self._newest(me, authors, None, size)
         await self.store.build(me, entries, celebrities)

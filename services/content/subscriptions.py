@@ -5,9 +5,10 @@ from __future__ import annotations
 from services.content import cascade
 from services.content.deps import Deps
 from services.content.feed_fanout import FeedFanout
-from services.content.feed_store import FeedStore
+from services.content.home_feed import HomeFeed
 from shared.eventing import Subscription
 
 
-def subscriptions(deps: Deps, feeds: FeedStore) -> list[Subscription]:
-    return [*FeedFanout(deps, feeds).subscriptions(), cascade.subscription(deps)]
+def subscriptions(deps: Deps, feeds: HomeFeed) -> list[Subscription]:
+    fanout = FeedFanout(deps, feeds.store, feeds.audiences)
+    return [*fanout.subscriptions(), cascade.subscription(deps)]

@@ -11,16 +11,15 @@ import uuid
 from redis.asyncio import Redis
 
 from daira.social.v1 import social_pb2 as pb
-from services.content.feed_store import (
-    ACTIVE,
-    AUDIENCE_SECONDS,
-    BUILT,
-    FeedStore,
-    audience_key,
-)
+from services.content.feed_audience import AUDIENCE_SECONDS, Audiences, audience_key
+from services.content.feed_store import ACTIVE, BUILT, FeedStore
 
 from .conftest import calls_to_social, create_post, follow
 from .home_feeds import feed_ids, feed_once
+
+
+def _audiences(redis: Redis) -> Audiences:
+    return Audiences(redis, FeedStore(redis, size=800, idle_seconds=3600).horizon)
 
 
 async def _until(check, what: str, wait_seconds: float = 10.0) -> None:
@@ -120,15 +119,13 @@ async def test_a_lost_audience_is_found_again_from_social(
 async def test_readers_gone_from_the_active_set_are_pruned_as_the_audience_is_read(redis_url):
     author, staying, gone = (str(uuid.uuid4()) for _ in range(3))
     async with Redis.from_url(redis_url) as redis:
-        store = FeedStore(redis, size=800, idle_seconds=3600)
+        audiences = _audiences(redis)
         await redis.zadd(ACTIVE, {staying: time.time(), gone: time.time()})
-        await store.begin_audience(author)
-        assert sorted(await store.complete_audience(author, [staying, gone])) == sorted(
-            [staying, gone]
-        )
+        await audiences.begin(author)
+        assert sorted(await audiences.complete(author, [staying, gone])) == sorted([staying, gone])
         await redis.zrem(ACTIVE, gone)
 
-        assert await store.audience(author) == [staying]
+        assert await audiences.readers(author) == [staying]
 
         assert await redis.zscore(audience_key(author), gone) is None
 
@@ -136,45 +133,45 @@ async def test_readers_gone_from_the_active_set_are_pruned_as_the_audience_is_re
 async def test_only_followers_in_the_active_set_are_in_a_found_audience(redis_url):
     author, reading, idle = (str(uuid.uuid4()) for _ in range(3))
     async with Redis.from_url(redis_url) as redis:
-        store = FeedStore(redis, size=800, idle_seconds=3600)
+        audiences = _audiences(redis)
         await redis.zadd(ACTIVE, {reading: time.time()})
-        await store.begin_audience(author)
+        await audiences.begin(author)
 
-        assert await store.complete_audience(author, [reading, idle]) == [reading]
-        assert await store.audience(author) == [reading]
+        assert await audiences.complete(author, [reading, idle]) == [reading]
+        assert await audiences.readers(author) == [reading]
 
 
 async def test_a_reader_who_joins_while_an_audience_is_being_found_is_kept_in_it(redis_url):
     author, reader = str(uuid.uuid4()), str(uuid.uuid4())
     async with Redis.from_url(redis_url) as redis:
-        store = FeedStore(redis, size=800, idle_seconds=3600)
+        audiences = _audiences(redis)
         await redis.zadd(ACTIVE, {reader: time.time()})
-        await store.begin_audience(author)
+        await audiences.begin(author)
 
-        await store.join(reader, author)  # followed after social was asked
+        await audiences.join(reader, [author])  # followed after social was asked
 
-        assert await store.complete_audience(author, []) == [reader]
+        assert await audiences.complete(author, []) == [reader]
 
 
 async def test_joining_an_audience_neither_kept_nor_being_found_leaves_it_missing(redis_url):
     author, reader = str(uuid.uuid4()), str(uuid.uuid4())
     async with Redis.from_url(redis_url) as redis:
-        store = FeedStore(redis, size=800, idle_seconds=3600)
+        audiences = _audiences(redis)
         await redis.zadd(ACTIVE, {reader: time.time()})
 
-        await store.join(reader, author)
+        await audiences.join(reader, [author])
 
         assert await redis.exists(audience_key(author)) == 0
-        assert await store.audience(author) is None
+        assert await audiences.readers(author) is None
 
 
 async def test_a_found_audience_is_found_again_after_its_lifetime(redis_url):
     author = str(uuid.uuid4())
     async with Redis.from_url(redis_url) as redis:
-        store = FeedStore(redis, size=800, idle_seconds=7 * 86400)
-        await store.begin_audience(author)
+        audiences = _audiences(redis)
+        await audiences.begin(author)
 
-        await store.complete_audience(author, [])
+        await audiences.complete(author, [])
 
         assert 0 < await redis.ttl(audience_key(author)) <= AUDIENCE_SECONDS
 
@@ -182,9 +179,9 @@ async def test_a_found_audience_is_found_again_after_its_lifetime(redis_url):
 async def test_an_audience_a_reader_joined_while_it_was_found_has_a_lifetime(redis_url):
     author, reader = str(uuid.uuid4()), str(uuid.uuid4())
     async with Redis.from_url(redis_url) as redis:
-        store = FeedStore(redis, size=800, idle_seconds=7 * 86400)
-        await store.begin_audience(author)
+        audiences = _audiences(redis)
+        await audiences.begin(author)
 
-        await store.join(reader, author)  # the finding never completes
+        await audiences.join(reader, [author])  # the finding never completes
 
         assert 0 < await redis.ttl(audience_key(author)) <= AUDIENCE_SECONDS

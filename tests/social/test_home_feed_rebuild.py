@@ -156,7 +156,7 @@ async def test_a_feed_being_built_when_a_followee_becomes_a_celebrity_merges_the
         await redis.delete(feed_key(fans[0].id))
         store = FeedStore(redis, size=800, idle_seconds=3600)
         await store.begin_build(fans[0].id)
-        assert await store.join_followed(fans[0].id, [alice.id]) == set()  # not yet one
+        assert await store.celebrities_among([alice.id]) == set()  # not yet one
 
         await create_post(content_stub, alice)
 
