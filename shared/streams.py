@@ -12,5 +12,7 @@ CONTENT_POSTS = "content.posts"
 CONTENT_COMMENTS = "content.comments"
 # social.follow.started, .ended (daira.social.v1 FollowStarted, FollowEnded)
 SOCIAL_FOLLOWS = "social.follows"
+# social.reaction.changed (daira.social.v1 ReactionChanged)
+SOCIAL_REACTIONS = "social.reactions"
 # payments.tip.refunded (daira.payments.v1 TipRefunded)
 PAYMENTS_TRANSFERS = "payments.transfers"

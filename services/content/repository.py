@@ -305,20 +305,29 @@ async def set_post_moderation(
     return result.one_or_none() is not None
 
 
+def _engaged(delta: int) -> dict[str, Any]:
+    """The post's engagement moved by `delta` (never below zero), and its score with it."""
+    engagement = func.greatest(posts.c.engagement + delta, 0)
+    return {
+        "engagement": engagement,
+        "trending_score": trending_score(engagement, posts.c.created_at),
+    }
+
+
 async def add_comments(
     conn: AsyncConnection, post_id: uuid.UUID, delta: int, now: datetime
 ) -> Record | None:
     """Count comments on the live post (locking it) and re-score it; None if it is gone."""
-    engagement = func.greatest(posts.c.engagement + delta, 0)
     result = await conn.execute(
         update(posts)
         .where(posts.c.id == post_id, LIVE_POST)
-        .values(
-            comments_count=posts.c.comments_count + delta,
-            engagement=engagement,
-            trending_score=trending_score(engagement, posts.c.created_at),
-            updated_at=now,
-        )
+        .values(comments_count=posts.c.comments_count + delta, updated_at=now, **_engaged(delta))
         .returning(posts.c.author_id, posts.c.visibility, posts.c.moderation_state)
     )
     return result.one_or_none()
+
+
+async def add_reactions(conn: AsyncConnection, post_id: uuid.UUID, delta: int) -> None:
+    """Count reactions added (or withdrawn) into the post's engagement and re-score it.
+    The post is not edited by it: its edit time and version stay."""
+    await conn.execute(update(posts).where(posts.c.id == post_id).values(**_engaged(delta)))

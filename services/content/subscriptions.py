@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.content import cascade
+from services.content import cascade, engagement
 from services.content.deps import Deps
 from services.content.feed_fanout import FeedFanout
 from services.content.home_feed import HomeFeed
@@ -11,4 +11,4 @@ from shared.eventing import Subscription
 
 def subscriptions(deps: Deps, feeds: HomeFeed) -> list[Subscription]:
     fanout = FeedFanout(deps, feeds.store, feeds.audiences)
-    return [*fanout.subscriptions(), cascade.subscription(deps)]
+    return [*fanout.subscriptions(), engagement.subscription(), cascade.subscription(deps)]

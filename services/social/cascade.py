@@ -1,6 +1,7 @@
 """A deleted account leaves nothing in social: its follows and requests both ways (with
 the other users' counts and friendships), its blocks and mutes both ways, its reactions
-(with the counts of what it reacted to) and the notifications to it and from it.
+(with the counts of what it reacted to, each withdrawal told as social.reaction.changed)
+and the notifications to it and from it.
 
 A user may have millions of follows, so they are not removed in one transaction holding
 a lock per pair until the end: the follows, reactions and notifications go in batches of
@@ -18,7 +19,13 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.social import graph, repository, repository_notifications, repository_reactions
+from services.social import (
+    events,
+    graph,
+    repository,
+    repository_notifications,
+    repository_reactions,
+)
 from services.social.deps import Deps
 from services.social.tables import reaction_counts
 from shared.eventing import Subscription, on_user_deleted
@@ -80,6 +87,9 @@ class Cascade:
             for row in removed
         ]
         await repository.add_to_counters(conn, reaction_counts, changes)
+        for row in removed:
+            target = (row.target_kind, row.target_id)
+            await events.reaction_changed(conn, target, self._user, row.kind, None)
         return bool(removed)
 
     async def _drop_notifications(self, conn: AsyncConnection) -> bool:

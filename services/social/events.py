@@ -1,6 +1,6 @@
 """What the social service tells the others, as events recorded in the transaction of the
-change (`shared.outbox`): follows that start or end. The content service keeps home
-feeds by them.
+change (`shared.outbox`): follows that start or end, by which the content service keeps
+home feeds, and reactions that change, by which it ranks trending posts.
 
 Follow events are recorded under the pair's lock (`graph.pair_transaction`), so a pair's
 events are delivered in the order they happened; consumers still check the current
@@ -14,8 +14,11 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daira.social.v1 import social_events_pb2 as events_pb2
+from daira.social.v1 import social_pb2
+from services.social import convert
+from services.social.repository import Target
 from shared import outbox
-from shared.streams import SOCIAL_FOLLOWS
+from shared.streams import SOCIAL_FOLLOWS, SOCIAL_REACTIONS
 
 
 async def follow_started(conn: AsyncConnection, follower: uuid.UUID, followee: uuid.UUID) -> None:
@@ -26,3 +29,24 @@ async def follow_started(conn: AsyncConnection, follower: uuid.UUID, followee: u
 async def follow_ended(conn: AsyncConnection, follower: uuid.UUID, followee: uuid.UUID) -> None:
     ended = events_pb2.FollowEnded(follower_id=str(follower), followee_id=str(followee))
     await outbox.record(conn, SOCIAL_FOLLOWS, "social.follow.ended", follower, ended)
+
+
+async def reaction_changed(
+    conn: AsyncConnection,
+    target: Target,
+    user: uuid.UUID,
+    previous: str | None,
+    current: str | None,
+) -> None:
+    """`user`'s reaction to `target` went from `previous` to `current` (None: none)."""
+    changed = events_pb2.ReactionChanged(
+        target=convert.target_message(*target),
+        user_id=str(user),
+        previous=_kind(previous),
+        current=_kind(current),
+    )
+    await outbox.record(conn, SOCIAL_REACTIONS, "social.reaction.changed", target[1], changed)
+
+
+def _kind(kind: str | None) -> social_pb2.ReactionKind.ValueType:
+    return social_pb2.REACTION_KIND_UNSPECIFIED if kind is None else convert.REACTION_KINDS[kind]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daira.social.v1 import social_pb2 as pb
-from services.social import convert, graph, paging, repository, repository_reactions
+from services.social import convert, events, graph, paging, repository, repository_reactions
 from services.social.deps import Deps, now, require_user
 from services.social.notifications import notify
 from services.social.peers import Post
@@ -48,6 +48,7 @@ class Reactions:
                 raise graph.blocked()
             if row.previous != kind:
                 await self._count(conn, target, kind, row.previous)
+                await events.reaction_changed(conn, target, me, row.previous, kind)
             if row.previous is None:
                 await notify(conn, [author], "reaction", me, target)
         return convert.reaction(row)
@@ -58,6 +59,7 @@ class Reactions:
             removed = await repository_reactions.delete_reaction(conn, target, me)
             if removed is not None:
                 await self._count(conn, target, None, removed)
+                await events.reaction_changed(conn, target, me, removed, None)
 
     async def _count(
         self, conn: AsyncConnection, target: Target, added: str | None, removed: str | None
