@@ -78,7 +78,9 @@ class Cache:
         """`near_ttl_seconds` > 0 keeps a per-process copy of `near_tiers` (see NearCache)."""
         self.redis = redis
         self._namespace = namespace
-        self.near = NearCache(redis, f"{namespace}:invalidations", near_ttl_seconds)
+        self.near = NearCache(
+            redis, f"{namespace}:invalidations", near_ttl_seconds, on_invalidated=self._overtake
+        )
         self._near_tiers = frozenset(near_tiers)
         self._down_until = 0.0
         self._pending_deletes: set[str] = set()
@@ -208,9 +210,14 @@ class Cache:
         if not full:
             return
         self.near.drop(full)
-        self._overtaken.update(k for k in full if k in self._inflight)
+        self._overtake(full)
         self._pending_deletes.update(full)
         await self._usable()
+
+    def _overtake(self, full_keys: Iterable[str]) -> None:
+        """Keys invalidated, here or in another process: those loading here are answered
+        but not written back (see `_load_batch`)."""
+        self._overtaken.update(k for k in full_keys if k in self._inflight)
 
     async def get_or_load(
         self, tier: Tier, key: str, loader: Loader, *, ttl_seconds: int | None = None
@@ -299,9 +306,10 @@ class Cache:
 
     async def _load_batch(self, load: _Load, keys: list[str]) -> dict[str, bytes]:
         """`keys` loaded and written back, each announced in flight while it loads. A key
-        invalidated in this process during its load is answered but not written back: the
-        load may have read the database before the write that invalidated it committed,
-        and its value would stand in the cache for the tier's whole TTL."""
+        invalidated during its load (in this process, or in another one whose invalidation
+        has arrived) is answered but not written back: the load may have read the database
+        before the write that invalidated it committed, and its value would stand in the
+        cache for the tier's whole TTL."""
         tier, cacheable = load.tier, load.cacheable
         loop = asyncio.get_running_loop()
         futures = {self.key(tier, key): loop.create_future() for key in keys}

@@ -5,7 +5,10 @@ Exactly-once effect: the handler runs inside a database transaction that first i
 the event's id into `processed_events` for the group; if the id is already there the event
 was handled before, and it is only acknowledged. The entry is acknowledged (XACK) after
 the commit, so a crash in between re-delivers an event whose effect is already committed,
-and the re-delivery is skipped. Handlers must keep every effect in that transaction.
+and the re-delivery is skipped. Handlers must keep every effect in that transaction. The
+new entries of one read are handled in one such transaction and acknowledged together (a
+relay publishes a busy moment's events at once, and a commit and an XACK per event cost
+more than most handlers); should one of them fail, each is handled alone instead.
 A `repeatable` handler, whose effects are outside the database and harmless to repeat
 (the home feeds in Redis), instead runs on a connection of its own with no transaction and
 nothing recorded: a row in processed_events could not make its effect happen once anyway,
@@ -44,6 +47,7 @@ from google.protobuf.message import DecodeError
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 from sqlalchemy import (
+    ARRAY,
     Column,
     DateTime,
     MetaData,
@@ -54,6 +58,7 @@ from sqlalchemy import (
     delete,
     func,
     literal,
+    select,
 )
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -91,6 +96,14 @@ RECORD_PROCESSED = (
     )
     .on_conflict_do_nothing()
     .returning(literal(True))
+)
+# The same for several events at once: the ids not yet recorded.
+_IDS = func.unnest(bindparam("event_ids", type_=ARRAY(UUID(as_uuid=True))))
+RECORD_ALL_PROCESSED = (
+    insert(processed_events)
+    .from_select(["consumer_group", "event_id"], select(bindparam("group", type_=Text), _IDS))
+    .on_conflict_do_nothing()
+    .returning(processed_events.c.event_id)
 )
 
 PROCESSED_EVENTS_DDL = """
@@ -219,10 +232,47 @@ class Consumer(BackgroundLoop):
             block=self._block_ms,
         )
         for _stream, entries in reply or []:
+            if len(entries) > 1 and not self._repeatable:
+                await self._deliver_together(entries)
+                continue
             for entry_id, fields in entries:
                 if self.stopping:
                     return
                 await self._deliver(entry_id, fields, attempt=1)
+
+    async def _deliver_together(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
+        """New entries handled in one transaction and acknowledged in one command: each alone
+        cost a commit and an acknowledgement of its own, and a relay publishes a busy
+        moment's events together. Should any entry not parse, or its handler fail (for a
+        reason other than an outage), each is delivered alone instead, so that only the
+        failing one is retried and counted against its attempts."""
+        try:
+            events = [events_pb2.Event.FromString(f.get(b"event", b"")) for _, f in entries]
+            acts_on = self._acts_on
+            acted = [(e, uuid.UUID(e.id)) for e in events if acts_on is None or acts_on(e)]
+            handled = 0
+            async with self._db.transaction() as conn:
+                ids = [event_id for _, event_id in acted]
+                params = {"group": self.group, "event_ids": ids}
+                firsts = set(await conn.scalars(RECORD_ALL_PROCESSED, params))
+                handled = len(firsts)
+                for event, event_id in acted:
+                    if event_id in firsts:
+                        firsts.discard(event_id)  # a copy later in the batch is a duplicate
+                        await self._handler(conn, event)
+        except Exception as exc:
+            if is_outage(exc):
+                await self._give_back([entry_id for entry_id, _ in entries], 1)
+                raise
+            for entry_id, fields in entries:
+                if self.stopping:
+                    return
+                await self._deliver(entry_id, fields, attempt=1)
+            return
+        self._outcomes["handled"].inc(handled)
+        self._outcomes["duplicate"].inc(len(acted) - handled)
+        self._outcomes["skipped"].inc(len(entries) - len(acted))
+        await self._redis.xack(self.stream, self.group, *(entry_id for entry_id, _ in entries))
 
     async def _take_over_abandoned(self) -> None:
         """Entries of consumers idle past the threshold become this consumer's, their
@@ -295,16 +345,7 @@ class Consumer(BackgroundLoop):
                 outcome = "skipped"
         except Exception as exc:
             if is_outage(exc):
-                # Give the attempt back, then let `_run` pause before the next round.
-                await self._redis.xclaim(
-                    self.stream,
-                    self.group,
-                    self.name,
-                    min_idle_time=0,
-                    message_ids=[entry_id],
-                    retrycount=attempt - 1,
-                    justid=True,
-                )
+                await self._give_back([entry_id], attempt)
                 raise
             self._outcomes["failed"].inc()
             log.warning(
@@ -320,6 +361,19 @@ class Consumer(BackgroundLoop):
             return
         self._outcomes[outcome].inc()
         await self._redis.xack(self.stream, self.group, entry_id)
+
+    async def _give_back(self, entry_ids: list[Any], attempt: int) -> None:
+        """An outage is not the events' fault: their attempt is given back, then `_run`
+        pauses before the next round."""
+        await self._redis.xclaim(
+            self.stream,
+            self.group,
+            self.name,
+            min_idle_time=0,
+            message_ids=entry_ids,
+            retrycount=attempt - 1,
+            justid=True,
+        )
 
     async def _handle(self, event_id: uuid.UUID, event: events_pb2.Event) -> str:
         if self._repeatable:

@@ -6,6 +6,8 @@ used only while the subscription is up: when Redis is unreachable or the
 subscription breaks, the copy is cleared and bypassed until it is back, because
 invalidations may have been missed meanwhile. A short TTL bounds the one race left
 (a reader that fetched the old value just before the invalidation was published).
+Whoever made the copies is told of each invalidation too (`on_invalidated`), so a load
+in flight here does not write back what another process just invalidated.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -28,9 +30,15 @@ POLL_SECONDS = 1.0
 
 class NearCache:
     def __init__(
-        self, redis: Redis, channel: str, ttl_seconds: float, max_entries: int = 20_000
+        self,
+        redis: Redis,
+        channel: str,
+        ttl_seconds: float,
+        max_entries: int = 20_000,
+        on_invalidated: Callable[[list[str]], None] | None = None,
     ) -> None:
         self._redis = redis
+        self._on_invalidated = on_invalidated
         self.channel = channel
         self._ttl = ttl_seconds
         self._max_entries = max_entries
@@ -92,7 +100,10 @@ class NearCache:
                         self._entries.clear()
                         self.enabled = True
                     elif message["type"] == "message":
-                        self.drop(bytes(message["data"]).decode().split("\n"))
+                        keys = bytes(message["data"]).decode().split("\n")
+                        self.drop(keys)
+                        if self._on_invalidated is not None:
+                            self._on_invalidated(keys)
             except (RedisError, OSError) as exc:
                 if self.enabled:
                     log.warning("near cache off until Redis answers again", error=str(exc))

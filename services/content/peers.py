@@ -15,6 +15,10 @@ a peer: a new reaction, follow, block or display name shows once a read has foun
 answer older than `fresh_seconds` and the peer has answered again behind it
 (milliseconds), or `kept_seconds` after the answer at worst. Unknown answers (a peer
 down) are never remembered.
+
+Two kinds of answer change only by an event, which forgets them, and are kept longer
+without being asked for again: a username's id (until its account is deleted), and a
+post's reaction counts (until social tells of a reaction to it, `forget_reactions`).
 """
 
 from __future__ import annotations
@@ -58,6 +62,10 @@ UNAVAILABLE = pb.ReactionCounts(available=False).SerializeToString()
 # How long the id of a mentioned username is remembered (forgotten sooner if its account
 # is deleted).
 USERNAMES_SECONDS = 3600
+# How long a post's reaction counts are remembered: forgotten sooner as social tells of
+# each reaction to it (social.reaction.changed), so this bounds only how long counts could
+# lag were those events held up.
+REACTIONS_SECONDS = 600
 # Where social's answers are remembered: engagement figures, as the design's tiers go
 # (each entry written with the short remember_seconds, not the tier's day).
 ANSWERS_TIER = Tier.ANALYTICS
@@ -218,7 +226,8 @@ class Peers:
     async def reactions(self, post_ids: Iterable[str]) -> dict[str, bytes]:
         """Reaction counts per post (canonical ids), as serialized ReactionCounts to parse
         into each post (no message made per post in between); UNAVAILABLE where social
-        cannot answer."""
+        cannot answer. Remembered for REACTIONS_SECONDS, not asked for again meanwhile:
+        a reaction's event forgets them."""
 
         async def ask(chunk: Sequence[str]) -> dict[str, bytes]:
             targets = [social_pb2.Target(kind=social_pb2.TARGET_KIND_POST, id=p) for p in chunk]
@@ -234,6 +243,7 @@ class Peers:
             ask,
             "reaction counts",
             "social",
+            REACTIONS_SECONDS,
         )
         return {post_id: UNAVAILABLE if a is None else a for post_id, a in answers.items()}
 
@@ -244,9 +254,14 @@ class Peers:
             await self._cache.set_many(
                 ANSWERS_TIER,
                 {_reactions_key(post_id): _counts_answer(dict.fromkeys(REACTION_KINDS, 0))},
-                ttl_seconds=self._kept_seconds,
+                ttl_seconds=REACTIONS_SECONDS,
                 near_seconds=self._fresh_seconds,
             )
+
+    async def forget_reactions(self, post_id: str) -> None:
+        """Someone reacted to the post (or changed or withdrew a reaction): its counts are
+        asked for again."""
+        await self._cache.delete(ANSWERS_TIER, _reactions_key(post_id))
 
     async def _answers(
         self,

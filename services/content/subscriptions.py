@@ -11,4 +11,4 @@ from shared.eventing import Subscription
 
 def subscriptions(deps: Deps, feeds: HomeFeed) -> list[Subscription]:
     fanout = FeedFanout(deps, feeds.store, feeds.audiences)
-    return [*fanout.subscriptions(), engagement.subscription(), cascade.subscription(deps)]
+    return [*fanout.subscriptions(), engagement.subscription(deps), cascade.subscription(deps)]

@@ -31,6 +31,7 @@ from tests.shared.eventing import (
     scratch_database,
     start,
     stream,
+    value,
 )
 
 __all__ = ["db", "redis", "running", "stream"]
@@ -142,7 +143,8 @@ async def test_a_poison_event_is_retried_then_dead_lettered_and_replays_once_fix
 
     await eventually(buried)
     [letter] = await list_dead(redis, stream)
-    assert (letter.group, letter.attempts, handler.attempts) == ("effects", 3, 3)
+    # The handler ran once more than the attempts: first beside 14, read with it, then alone.
+    assert (letter.group, letter.attempts, handler.attempts) == ("effects", 3, 4)
     assert letter.event is not None and letter.event.id == poison.id
     assert "cannot handle 13" in letter.error
     assert metrics.DEAD_LETTERS.labels(stream, "effects")._value.get() == dead_before + 1
@@ -233,3 +235,60 @@ async def test_the_consumer_reports_its_lag_and_pending_entries(
 
     await eventually(caught_up)
     assert len(await effects(db)) == 1
+
+
+async def test_events_read_together_are_handled_in_one_transaction(
+    db: Database, redis: Redis, stream: str, running: list
+) -> None:
+    transactions: list[int] = []
+
+    async def noting_its_transaction(conn: AsyncConnection, event: events_pb2.Event) -> None:
+        transactions.append(await conn.scalar(text("SELECT txid_current()")))
+        await record_effect(conn, event)
+
+    for n in range(3):
+        await publish(redis, stream, n)
+    start(running, consumer(db, redis, stream, noting_its_transaction))
+    await eventually(effect_count(db, 3))
+
+    assert [v for _, _, v in await effects(db)] == [0, 1, 2]
+    assert len(set(transactions)) == 1
+
+
+async def test_a_failing_event_read_with_others_fails_alone(
+    db: Database, redis: Redis, stream: str, running: list
+) -> None:
+    for n in (1, 13, 2):
+        await publish(redis, stream, n)
+    start(running, consumer(db, redis, stream, Flaky(), max_attempts=1))
+
+    async def buried() -> bool:
+        return bool(await list_dead(redis, stream))
+
+    await eventually(buried)
+    assert [v for _, _, v in await effects(db)] == [1, 2]
+    [letter] = await list_dead(redis, stream)
+    assert letter.event is not None and value(letter.event) == 13
+
+
+async def test_an_outage_while_events_read_together_are_handled_costs_none_an_attempt(
+    db: Database, redis: Redis, stream: str, running: list
+) -> None:
+    outages = 1
+
+    async def during_an_outage(conn: AsyncConnection, event: events_pb2.Event) -> None:
+        nonlocal outages
+        if outages:
+            outages -= 1
+            raise DBAPIError(
+                "SELECT 1", None, OSError("server closed"), connection_invalidated=True
+            )
+        await record_effect(conn, event)
+
+    for n in range(3):
+        await publish(redis, stream, n)
+    start(running, consumer(db, redis, stream, during_an_outage, max_attempts=1))
+    await eventually(effect_count(db, 3))
+
+    assert sorted(v for _, _, v in await effects(db)) == [0, 1, 2]
+    assert await list_dead(redis, stream) == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import grpc
@@ -133,19 +134,19 @@ async def test_a_page_of_posts_asks_social_once_for_counts_and_once_for_relation
     assert calls_to_social("GetRelationships") - relations == 1
 
 
-@pytest.fixture
-async def remembering(
-    content_db_url, social_db_url, redis_url, users_server
+@asynccontextmanager
+async def remembering_for(
+    fresh_seconds: int, kept_seconds: int, content_db_url, social_db_url, redis_url, users_server
 ) -> AsyncIterator[tuple[content_pb2_grpc.ContentServiceStub, Any]]:
-    """Content reusing social's answers for a second and keeping them for three, and its
-    social."""
+    """Content reusing social's answers for `fresh_seconds` and keeping them for
+    `kept_seconds`, and its social."""
     async with content_and_social(
         content_db_url,
         social_db_url,
         redis_url,
         f"127.0.0.1:{users_server.port}",
-        social_answers_seconds=REMEMBER_SECONDS,
-        social_answers_kept_seconds=KEPT_SECONDS,
+        social_answers_seconds=fresh_seconds,
+        social_answers_kept_seconds=kept_seconds,
     ) as (content, social):
         content_channel, social_channel = open_channel(content.port), open_channel(social.port)
         yield (
@@ -154,6 +155,22 @@ async def remembering(
         )
         await content_channel.close()
         await social_channel.close()
+
+
+@pytest.fixture
+async def remembering(content_db_url, social_db_url, redis_url, users_server):
+    """Content reusing social's answers for a second and keeping them for three."""
+    backends = (content_db_url, social_db_url, redis_url, users_server)
+    async with remembering_for(REMEMBER_SECONDS, KEPT_SECONDS, *backends) as both:
+        yield both
+
+
+@pytest.fixture
+async def remembering_long(content_db_url, social_db_url, redis_url, users_server):
+    """Content reusing social's answers for an hour: only an event changes what it shows."""
+    backends = (content_db_url, social_db_url, redis_url, users_server)
+    async with remembering_for(3600, 3600, *backends) as both:
+        yield both
 
 
 async def test_remembered_answers_spare_social_the_next_read(remembering, alice, bob):
@@ -246,28 +263,40 @@ async def liked_once_counted(content: Any, social: Any, author: Any, reader: Any
     return post.id
 
 
-async def test_an_aged_count_is_answered_at_once_and_renewed_behind_the_read(
-    remembering, alice, bob
-):
-    content, social = remembering
-    post_id = await liked_once_counted(content, social, alice, bob)
-    await asyncio.sleep(REMEMBER_SECONDS + 0.2)
-
-    aged = await counts_seen(content, bob, post_id)
-    renewed = await harness.settled(lambda: counts_seen(content, bob, post_id), {"LIKE": 1})
-
-    assert (aged, renewed) == ({}, {"LIKE": 1})
-
-
-async def test_a_count_kept_past_its_life_is_asked_for_before_the_read_answers(
-    remembering, alice, bob
-):
-    content, social = remembering
-    post_id = await liked_once_counted(content, social, alice, bob)
-
+async def test_a_remembered_count_is_not_asked_for_again_once_aged(remembering, alice, bob):
+    content, _ = remembering
+    post = await create_post(content, alice)
+    await counts_seen(content, bob, post.id)
+    asked = calls_to_social("GetReactionCounts")
     await asyncio.sleep(KEPT_SECONDS + 0.2)
 
-    assert await counts_seen(content, bob, post_id) == {"LIKE": 1}
+    await counts_seen(content, bob, post.id)
+
+    assert calls_to_social("GetReactionCounts") == asked
+
+
+async def test_a_reaction_shows_in_remembered_counts_once_social_tells_of_it(
+    remembering_long, alice, bob
+):
+    content, social = remembering_long
+    post_id = await liked_once_counted(content, social, alice, bob)
+
+    shown = await harness.settled(lambda: counts_seen(content, bob, post_id), {"LIKE": 1})
+
+    assert shown == {"LIKE": 1}
+
+
+async def test_a_withdrawn_reaction_leaves_remembered_counts_once_social_tells_of_it(
+    remembering_long, alice, bob
+):
+    content, social = remembering_long
+    post_id = await liked_once_counted(content, social, alice, bob)
+    liked = await harness.settled(lambda: counts_seen(content, bob, post_id), {"LIKE": 1})
+    assert liked == {"LIKE": 1}
+
+    await social.Unreact(pb.UnreactRequest(target=post_target(post_id)), metadata=bob.auth)
+
+    assert await harness.settled(lambda: counts_seen(content, bob, post_id), {}) == {}
 
 
 # --- notifications -----------------------------------------------------------------------
