@@ -73,6 +73,8 @@ from shared.logs import get_logger
 log = get_logger("daira.consumers")
 
 Handler = Callable[[AsyncConnection, events_pb2.Event], Awaitable[None]]
+# A handler of several events in one go, in the order they were published.
+BatchHandler = Callable[[AsyncConnection, list[events_pb2.Event]], Awaitable[None]]
 # Whether a handler has anything to do with an event.
 Filter = Callable[[events_pb2.Event], bool]
 
@@ -145,6 +147,7 @@ class Consumer(BackgroundLoop):
         *,
         acts_on: Filter | None = None,
         repeatable: bool = False,
+        handle_together: BatchHandler | None = None,
         name: str | None = None,
         batch_size: int = 50,
         block_seconds: float = 0.2,
@@ -162,7 +165,9 @@ class Consumer(BackgroundLoop):
         long handled ids are kept, so how old a duplicate can be and still be skipped.
         `acts_on`: the events the handler has something to do with (None: all); the others
         are acknowledged without a transaction, since they have no effect to record.
-        `repeatable`: the handler's effects may happen again on a re-delivery (see above)."""
+        `repeatable`: the handler's effects may happen again on a re-delivery (see above).
+        `handle_together`: the handler's equal for the new entries of one read, given them
+        at once (its effects the same as the handler's for each in turn)."""
         super().__init__(stop_seconds)
         if claim_idle_seconds <= backoff_max_seconds:
             raise ValueError("claim_idle_seconds must exceed backoff_max_seconds")
@@ -173,6 +178,7 @@ class Consumer(BackgroundLoop):
         self._handler = handler
         self._acts_on = acts_on
         self._repeatable = repeatable
+        self._handle_together = handle_together
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._batch_size = batch_size
         self._block_ms = int(block_seconds * 1000)
@@ -256,9 +262,15 @@ class Consumer(BackgroundLoop):
                 params = {"group": self.group, "event_ids": ids}
                 firsts = set(await conn.scalars(RECORD_ALL_PROCESSED, params))
                 handled = len(firsts)
+                new = []
                 for event, event_id in acted:
                     if event_id in firsts:
                         firsts.discard(event_id)  # a copy later in the batch is a duplicate
+                        new.append(event)
+                if self._handle_together is not None:
+                    await self._handle_together(conn, new)
+                else:
+                    for event in new:
                         await self._handler(conn, event)
         except Exception as exc:
             if is_outage(exc):

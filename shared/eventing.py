@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daira.events.v1 import events_pb2
 from daira.users.v1 import users_events_pb2
-from shared.consumers import Consumer, Filter, Handler
+from shared.consumers import BatchHandler, Consumer, Filter, Handler
 from shared.ids import parse_id
 from shared.outbox import stream_name
 from shared.relay import Relay
@@ -42,6 +42,9 @@ class Subscription:
     # The handler's effects are outside the database and harmless to repeat: it runs with
     # no transaction and no processed_events row (shared.consumers).
     repeatable: bool = False
+    # The handler's equal for several events at once, for a handler whose effects are
+    # cheaper made together (shared.consumers).
+    handle_together: BatchHandler | None = None
 
 
 class UnexpectedPayload(ValueError):
@@ -112,6 +115,7 @@ class Events:
                 subscription.handler,
                 acts_on=subscription.acts_on,
                 repeatable=subscription.repeatable,
+                handle_together=subscription.handle_together,
                 block_seconds=settings.events_block_seconds,
                 max_attempts=settings.events_max_attempts,
                 backoff_seconds=settings.events_backoff_seconds,

@@ -4,10 +4,14 @@ count towards its trending score, as its comments do.
 
 A post's engagement moves by one for a reaction added or withdrawn, in the transaction
 that records the event as handled, so a re-delivered event counts once; a reaction
-changed from one kind to another moves only the counts.
+changed from one kind to another moves only the counts. Events that arrive together
+are handled together: one invalidation and one update for all their posts.
 """
 
 from __future__ import annotations
+
+import uuid
+from collections import Counter
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,17 +27,28 @@ GROUP = "content.engagement"
 
 
 def subscription(deps: Deps) -> Subscription:
-    async def on_reaction(conn: AsyncConnection, event: events_pb2.Event) -> None:
-        if not _about_a_post(event):
-            return
-        changed = payload(event, social_events_pb2.ReactionChanged)
-        post_id = parse_id("target.id", changed.target.id)
-        await deps.peers.forget_reactions(str(post_id))
-        delta = _delta(changed)
-        if delta:
-            await repository.add_reactions(conn, post_id, delta)
+    async def on_reactions(conn: AsyncConnection, events: list[events_pb2.Event]) -> None:
+        """Each post's counts forgotten and its engagement moved by the sum of its events',
+        in one command each, however many events arrived together."""
+        moves: Counter[uuid.UUID] = Counter()
+        for event in events:
+            if _about_a_post(event):
+                changed = payload(event, social_events_pb2.ReactionChanged)
+                moves[parse_id("target.id", changed.target.id)] += _delta(changed)
+        if moves:
+            await deps.peers.forget_reactions(*(str(post_id) for post_id in moves))
+            await repository.add_reactions(conn, {p: n for p, n in moves.items() if n})
 
-    return Subscription(SOCIAL_REACTIONS, GROUP, on_reaction, acts_on=_about_a_post)
+    async def on_reaction(conn: AsyncConnection, event: events_pb2.Event) -> None:
+        await on_reactions(conn, [event])
+
+    return Subscription(
+        SOCIAL_REACTIONS,
+        GROUP,
+        on_reaction,
+        acts_on=_about_a_post,
+        handle_together=on_reactions,
+    )
 
 
 def _about_a_post(event: events_pb2.Event) -> bool:

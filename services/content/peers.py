@@ -258,10 +258,10 @@ class Peers:
                 near_seconds=self._fresh_seconds,
             )
 
-    async def forget_reactions(self, post_id: str) -> None:
-        """Someone reacted to the post (or changed or withdrew a reaction): its counts are
-        asked for again."""
-        await self._cache.delete(ANSWERS_TIER, _reactions_key(post_id))
+    async def forget_reactions(self, *post_ids: str) -> None:
+        """Someone reacted to the posts (or changed or withdrew a reaction): their counts
+        are asked for again."""
+        await self._cache.delete(ANSWERS_TIER, *(_reactions_key(p) for p in post_ids))
 
     async def _answers(
         self,

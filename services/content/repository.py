@@ -9,11 +9,12 @@ of posts), repository_media, repository_comments and repository_videos hold the 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Row,
     Select,
     and_,
@@ -305,7 +306,7 @@ async def set_post_moderation(
     return result.one_or_none() is not None
 
 
-def _engaged(delta: int) -> dict[str, Any]:
+def _engaged(delta: Any) -> dict[str, Any]:
     """The post's engagement moved by `delta` (never below zero), and its score with it."""
     engagement = func.greatest(posts.c.engagement + delta, 0)
     return {
@@ -327,7 +328,24 @@ async def add_comments(
     return result.one_or_none()
 
 
-async def add_reactions(conn: AsyncConnection, post_id: uuid.UUID, delta: int) -> None:
-    """Count reactions added (or withdrawn) into the post's engagement and re-score it.
-    The post is not edited by it: its edit time and version stay."""
-    await conn.execute(update(posts).where(posts.c.id == post_id).values(**_engaged(delta)))
+# Each post of the arrays moved by its delta: one statement for a batch of reactions.
+_MOVES = (
+    func.unnest(
+        bindparam("post_ids", type_=ARRAY(UUID(as_uuid=True))),
+        bindparam("deltas", type_=ARRAY(BigInteger)),
+    )
+    .table_valued("post_id", "delta")
+    .render_derived(name="moves")
+)
+ADD_REACTIONS = (
+    update(posts).where(posts.c.id == _MOVES.c.post_id).values(**_engaged(_MOVES.c.delta))
+)
+
+
+async def add_reactions(conn: AsyncConnection, moves: Mapping[uuid.UUID, int]) -> None:
+    """Count reactions added (or withdrawn: a negative delta) into each post's engagement
+    and re-score it, in id order. The posts are not edited by it: their edit times and
+    versions stay."""
+    if moves:
+        ids = sorted(moves)
+        await conn.execute(ADD_REACTIONS, {"post_ids": ids, "deltas": [moves[p] for p in ids]})

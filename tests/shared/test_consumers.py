@@ -292,3 +292,22 @@ async def test_an_outage_while_events_read_together_are_handled_costs_none_an_at
 
     assert sorted(v for _, _, v in await effects(db)) == [0, 1, 2]
     assert await list_dead(redis, stream) == []
+
+
+async def test_a_batch_handler_gets_the_new_events_of_one_read_at_once(
+    db: Database, redis: Redis, stream: str, running: list
+) -> None:
+    batches: list[list[int]] = []
+
+    async def together(conn: AsyncConnection, events: list[events_pb2.Event]) -> None:
+        batches.append([value(event) for event in events])
+        for event in events:
+            await record_effect(conn, event)
+
+    first = await publish(redis, stream, 1)
+    await redis.xadd(stream, {"event": first.SerializeToString()})
+    await publish(redis, stream, 2)
+    start(running, consumer(db, redis, stream, handle_together=together))
+    await eventually(effect_count(db, 2))
+
+    assert batches == [[1, 2]]

@@ -208,3 +208,19 @@ async def test_a_deleted_users_reactions_are_told_as_withdrawn_and_uncounted(
     assert await told_once(redis_url, post.id, expected) == expected
     await handled_so_far(stub, content_stub, content_db, alice, bob)
     assert await engagement(content_db, post.id) == 1
+
+
+async def test_reactions_told_together_move_engagement_by_their_sum(
+    stub, content_stub, content_db, redis_url, alice, bob, carol
+):
+    post = await create_post(content_stub, alice)
+    told = [(bob.id, NONE, LIKE), (carol.id, NONE, LOVE), (bob.id, LIKE, NONE)]
+    for user, previous, current in told:
+        changed = social_events_pb2.ReactionChanged(
+            target=post_target(post.id), user_id=user, previous=previous, current=current
+        )
+        event = envelope("social.reaction.changed", post.id, changed, request_id="test")
+        await harness.publish(redis_url, SOCIAL_REACTIONS, event)
+
+    await handled_so_far(stub, content_stub, content_db, alice, bob)
+    assert await engagement(content_db, post.id) == 1
