@@ -266,6 +266,7 @@ async def test_a_failing_event_read_with_others_fails_alone(
         return bool(await list_dead(redis, stream))
 
     await eventually(buried)
+    await eventually(effect_count(db, 2))
     assert [v for _, _, v in await effects(db)] == [1, 2]
     [letter] = await list_dead(redis, stream)
     assert letter.event is not None and value(letter.event) == 13
