@@ -256,7 +256,6 @@ class Consumer(BackgroundLoop):
             events = [events_pb2.Event.FromString(f.get(b"event", b"")) for _, f in entries]
             acts_on = self._acts_on
             acted = [(e, uuid.UUID(e.id)) for e in events if acts_on is None or acts_on(e)]
-            handled = 0
             async with self._db.transaction() as conn:
                 ids = [event_id for _, event_id in acted]
                 params = {"group": self.group, "event_ids": ids}
@@ -267,11 +266,11 @@ class Consumer(BackgroundLoop):
                     if event_id in firsts:
                         firsts.discard(event_id)  # a copy later in the batch is a duplicate
                         new.append(event)
-                if self._handle_together is not None:
-                    await self._handle_together(conn, new)
-                else:
+                if self._handle_together is None:
                     for event in new:
                         await self._handler(conn, event)
+                elif new:
+                    await self._handle_together(conn, new)
         except Exception as exc:
             if is_outage(exc):
                 await self._give_back([entry_id for entry_id, _ in entries], 1)

@@ -170,22 +170,26 @@ async def test_an_entry_that_is_not_an_event_is_dead_lettered_at_once(
     assert letter.attempts == 1 and letter.event is None
 
 
-async def test_a_lost_database_connection_does_not_count_as_an_attempt(
-    db: Database, redis: Redis, stream: str, running: list
-) -> None:
-    outages = 3
+class DuringOutages:
+    """A handler whose first `count` calls find the database connection lost."""
 
-    async def during_an_outage(conn: AsyncConnection, event: events_pb2.Event) -> None:
-        nonlocal outages
-        if outages:
-            outages -= 1
+    def __init__(self, count: int) -> None:
+        self.left = count
+
+    async def __call__(self, conn: AsyncConnection, event: events_pb2.Event) -> None:
+        if self.left:
+            self.left -= 1
             raise DBAPIError(
                 "SELECT 1", None, OSError("server closed"), connection_invalidated=True
             )
         await record_effect(conn, event)
 
+
+async def test_a_lost_database_connection_does_not_count_as_an_attempt(
+    db: Database, redis: Redis, stream: str, running: list
+) -> None:
     await publish(redis, stream, 7)
-    start(running, consumer(db, redis, stream, during_an_outage, max_attempts=1))
+    start(running, consumer(db, redis, stream, DuringOutages(3), max_attempts=1))
     await eventually(effect_count(db, 1))
     assert await list_dead(redis, stream) == []
 
@@ -275,20 +279,9 @@ async def test_a_failing_event_read_with_others_fails_alone(
 async def test_an_outage_while_events_read_together_are_handled_costs_none_an_attempt(
     db: Database, redis: Redis, stream: str, running: list
 ) -> None:
-    outages = 1
-
-    async def during_an_outage(conn: AsyncConnection, event: events_pb2.Event) -> None:
-        nonlocal outages
-        if outages:
-            outages -= 1
-            raise DBAPIError(
-                "SELECT 1", None, OSError("server closed"), connection_invalidated=True
-            )
-        await record_effect(conn, event)
-
     for n in range(3):
         await publish(redis, stream, n)
-    start(running, consumer(db, redis, stream, during_an_outage, max_attempts=1))
+    start(running, consumer(db, redis, stream, DuringOutages(1), max_attempts=1))
     await eventually(effect_count(db, 3))
 
     assert sorted(v for _, _, v in await effects(db)) == [0, 1, 2]

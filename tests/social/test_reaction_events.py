@@ -32,10 +32,10 @@ async def told(redis_url: str, target_id: str) -> list[tuple[str, int, int]]:
     return [(changed.user_id, changed.previous, changed.current) for changed in found]
 
 
-async def told_once(
-    redis_url: str, target_id: str, expected: list[tuple[str, int, int]]
-) -> list[tuple[str, int, int]]:
-    return await harness.settled(lambda: told(redis_url, target_id), expected)
+async def assert_told(redis_url: str, target_id: str, *expected: tuple[str, int, int]) -> None:
+    """That the target's reaction events are `expected`, once they are published."""
+    wanted = list(expected)
+    assert await harness.settled(lambda: told(redis_url, target_id), wanted) == wanted
 
 
 async def engagement(content_db: Database, post_id: str) -> int:
@@ -65,8 +65,7 @@ async def test_a_first_reaction_is_told_as_changed_from_none(
 
     await react(stub, bob, post_target(post.id), LIKE)
 
-    expected = [(bob.id, NONE, LIKE)]
-    assert await told_once(redis_url, post.id, expected) == expected
+    await assert_told(redis_url, post.id, (bob.id, NONE, LIKE))
 
 
 async def test_a_changed_reaction_is_told_with_both_kinds(
@@ -77,8 +76,7 @@ async def test_a_changed_reaction_is_told_with_both_kinds(
 
     await react(stub, bob, post_target(post.id), LOVE)
 
-    expected = [(bob.id, NONE, LIKE), (bob.id, LIKE, LOVE)]
-    assert await told_once(redis_url, post.id, expected) == expected
+    await assert_told(redis_url, post.id, (bob.id, NONE, LIKE), (bob.id, LIKE, LOVE))
 
 
 async def test_reacting_again_with_the_same_kind_tells_nothing(
@@ -90,8 +88,7 @@ async def test_reacting_again_with_the_same_kind_tells_nothing(
 
     await react(stub, bob, post_target(post.id), LOVE)
 
-    expected = [(bob.id, NONE, LIKE), (bob.id, LIKE, LOVE)]
-    assert await told_once(redis_url, post.id, expected) == expected
+    await assert_told(redis_url, post.id, (bob.id, NONE, LIKE), (bob.id, LIKE, LOVE))
 
 
 async def test_a_withdrawn_reaction_is_told_as_changed_to_none(
@@ -102,8 +99,7 @@ async def test_a_withdrawn_reaction_is_told_as_changed_to_none(
 
     await stub.Unreact(pb.UnreactRequest(target=post_target(post.id)), metadata=bob.auth)
 
-    expected = [(bob.id, NONE, LOVE), (bob.id, LOVE, NONE)]
-    assert await told_once(redis_url, post.id, expected) == expected
+    await assert_told(redis_url, post.id, (bob.id, NONE, LOVE), (bob.id, LOVE, NONE))
 
 
 # --- what content makes of it ------------------------------------------------------------
@@ -204,8 +200,9 @@ async def test_a_deleted_users_reactions_are_told_as_withdrawn_and_uncounted(
 
     await harness.publish(redis_url, USERS_ACCOUNTS, user_deleted(gone.id))
 
-    expected = [(gone.id, NONE, LOVE), (bob.id, NONE, LIKE), (gone.id, LOVE, NONE)]
-    assert await told_once(redis_url, post.id, expected) == expected
+    await assert_told(
+        redis_url, post.id, (gone.id, NONE, LOVE), (bob.id, NONE, LIKE), (gone.id, LOVE, NONE)
+    )
     await handled_so_far(stub, content_stub, content_db, alice, bob)
     assert await engagement(content_db, post.id) == 1
 
