@@ -19,7 +19,8 @@ Failures: a failed entry stays pending and is delivered again once it has been i
 attempts by the entry's delivery count in Redis, so a restart keeps the count; the failure
 of attempt `max_attempts` moves the entry to `<stream>:dead` (`shared.deadletters`). An
 envelope that does not parse dies at once. A failure that is the database connection
-itself (an outage, not the event's fault) gives its attempt back and pauses the consumer.
+itself (an outage, not the event's fault) gives its attempt back, and those of the entries
+in hand after it that were not tried, and pauses the consumer.
 
 A dead consumer's pending entries are taken over by a live one of its group once they have
 been idle `claim_idle_seconds` (XAUTOCLAIM, keeping their delivery count), then retried as
@@ -240,11 +241,8 @@ class Consumer(BackgroundLoop):
         for _stream, entries in reply or []:
             if len(entries) > 1 and not self._repeatable:
                 await self._deliver_together(entries)
-                continue
-            for entry_id, fields in entries:
-                if self.stopping:
-                    return
-                await self._deliver(entry_id, fields, attempt=1)
+            else:
+                await self._deliver_each([(e, f, 1) for e, f in entries])
 
     async def _deliver_together(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
         """New entries handled in one transaction and acknowledged in one command: each alone
@@ -275,10 +273,7 @@ class Consumer(BackgroundLoop):
             if is_outage(exc):
                 await self._give_back([entry_id for entry_id, _ in entries], 1)
                 raise
-            for entry_id, fields in entries:
-                if self.stopping:
-                    return
-                await self._deliver(entry_id, fields, attempt=1)
+            await self._deliver_each([(e, f, 1) for e, f in entries])
             return
         self._outcomes["handled"].inc(handled)
         self._outcomes["duplicate"].inc(len(acted) - handled)
@@ -331,11 +326,22 @@ class Consumer(BackgroundLoop):
             min_idle_time=int(self._backoff_ms),
             message_ids=list(due),
         )
-        for entry_id, fields in claimed:
+        await self._deliver_each(
+            [(e, f, due[e] + 1) for e, f in claimed if e is not None and f is not None]
+        )
+
+    async def _deliver_each(self, entries: list[tuple[bytes, dict[bytes, bytes], int]]) -> None:
+        """Each entry alone, at its attempt. Should one meet an outage, those after it,
+        not tried, are given their attempt back too."""
+        for index, (entry_id, fields, attempt) in enumerate(entries):
             if self.stopping:
                 return
-            if entry_id is not None and fields is not None:
-                await self._deliver(entry_id, fields, attempt=due[entry_id] + 1)
+            try:
+                await self._deliver(entry_id, fields, attempt)
+            except Exception:
+                for later, _, later_attempt in entries[index + 1 :]:
+                    await self._give_back([later], later_attempt)
+                raise
 
     async def _deliver(self, entry_id: bytes, fields: dict[bytes, bytes], attempt: int) -> None:
         envelope = fields.get(b"event", b"")

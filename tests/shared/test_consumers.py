@@ -305,3 +305,30 @@ async def test_a_batch_handler_gets_the_new_events_of_one_read_at_once(
     await eventually(effect_count(db, 2))
 
     assert batches == [[1, 2]]
+
+
+class FailsThenMeetsAnOutage:
+    """A handler that fails each event's first call, meets a lost connection on the first
+    retry, and handles every call after that."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.outages = DuringOutages(1)
+
+    async def __call__(self, conn: AsyncConnection, event: events_pb2.Event) -> None:
+        if event.id not in self.seen:
+            self.seen.add(event.id)
+            raise ValueError("not yet")
+        await self.outages(conn, event)
+
+
+async def test_an_outage_costs_the_entries_delivered_after_it_no_attempt(
+    db: Database, redis: Redis, stream: str, running: list
+) -> None:
+    for n in range(2):
+        await publish(redis, stream, n)
+    start(running, consumer(db, redis, stream, FailsThenMeetsAnOutage(), max_attempts=2))
+    await eventually(effect_count(db, 2))
+
+    assert sorted(v for _, _, v in await effects(db)) == [0, 1]
+    assert await list_dead(redis, stream) == []
