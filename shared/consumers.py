@@ -47,25 +47,10 @@ from typing import Any
 from google.protobuf.message import DecodeError
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
-from sqlalchemy import (
-    ARRAY,
-    Column,
-    DateTime,
-    MetaData,
-    Table,
-    Text,
-    and_,
-    bindparam,
-    delete,
-    func,
-    literal,
-    select,
-)
-from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daira.events.v1 import events_pb2
-from shared import metrics
+from shared import metrics, processed_events
 from shared.background import BackgroundLoop
 from shared.db import Database, is_outage
 from shared.deadletters import bury
@@ -78,63 +63,6 @@ Handler = Callable[[AsyncConnection, events_pb2.Event], Awaitable[None]]
 BatchHandler = Callable[[AsyncConnection, list[events_pb2.Event]], Awaitable[None]]
 # Whether a handler has anything to do with an event.
 Filter = Callable[[events_pb2.Event], bool]
-
-metadata = MetaData()
-
-processed_events = Table(
-    "processed_events",
-    metadata,
-    Column("consumer_group", Text, primary_key=True),
-    Column("event_id", UUID(as_uuid=True), primary_key=True),
-    Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-)
-
-# The record that a group has handled an event: True if it was not yet recorded. Built once
-# (built per event, it cost more CPU than the round trip it makes).
-RECORD_PROCESSED = (
-    insert(processed_events)
-    .values(
-        consumer_group=bindparam("group", type_=Text),
-        event_id=bindparam("event_id", type_=UUID(as_uuid=True)),
-    )
-    .on_conflict_do_nothing()
-    .returning(literal(True))
-)
-# The same for several events at once: the ids not yet recorded.
-_IDS = func.unnest(bindparam("event_ids", type_=ARRAY(UUID(as_uuid=True))))
-RECORD_ALL_PROCESSED = (
-    insert(processed_events)
-    .from_select(["consumer_group", "event_id"], select(bindparam("group", type_=Text), _IDS))
-    .on_conflict_do_nothing()
-    .returning(processed_events.c.event_id)
-)
-
-PROCESSED_EVENTS_DDL = """
-CREATE TABLE processed_events (
-    consumer_group text NOT NULL,
-    event_id uuid NOT NULL,
-    processed_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (consumer_group, event_id)
-);
-"""
-
-
-def create_processed_events_table() -> None:
-    """Called from the Alembic migration of a service that consumes events."""
-    from alembic import op
-
-    op.execute(PROCESSED_EVENTS_DDL)
-
-
-def drop_processed_events_table() -> None:
-    from alembic import op
-
-    op.execute("DROP TABLE processed_events")
-
-
-def _uuid7_floor(unix_seconds: float) -> uuid.UUID:
-    """The smallest UUIDv7 of that instant: event ids below it were made before it."""
-    return uuid.UUID(int=int(unix_seconds * 1000) << 80)
 
 
 class Consumer(BackgroundLoop):
@@ -167,8 +95,8 @@ class Consumer(BackgroundLoop):
         `acts_on`: the events the handler has something to do with (None: all); the others
         are acknowledged without a transaction, since they have no effect to record.
         `repeatable`: the handler's effects may happen again on a re-delivery (see above).
-        `handle_together`: the handler's equal for the new entries of one read, given them
-        at once (its effects the same as the handler's for each in turn)."""
+        `handle_together`: the handler's equal for several new entries of one read, given
+        them at once (its effects the same as the handler's for each in turn)."""
         super().__init__(stop_seconds)
         if claim_idle_seconds <= backoff_max_seconds:
             raise ValueError("claim_idle_seconds must exceed backoff_max_seconds")
@@ -255,20 +183,7 @@ class Consumer(BackgroundLoop):
             acts_on = self._acts_on
             acted = [(e, uuid.UUID(e.id)) for e in events if acts_on is None or acts_on(e)]
             async with self._db.transaction() as conn:
-                ids = [event_id for _, event_id in acted]
-                params = {"group": self.group, "event_ids": ids}
-                firsts = set(await conn.scalars(RECORD_ALL_PROCESSED, params))
-                handled = len(firsts)
-                new = []
-                for event, event_id in acted:
-                    if event_id in firsts:
-                        firsts.discard(event_id)  # a copy later in the batch is a duplicate
-                        new.append(event)
-                if self._handle_together is None:
-                    for event in new:
-                        await self._handler(conn, event)
-                elif new:
-                    await self._handle_together(conn, new)
+                handled = await self._record_and_handle(conn, acted)
         except Exception as exc:
             if is_outage(exc):
                 await self._give_back([entry_id for entry_id, _ in entries], 1)
@@ -398,11 +313,26 @@ class Consumer(BackgroundLoop):
                 await self._handler(conn, event)
             return "handled"
         async with self._db.transaction() as conn:
-            first = await conn.scalar(RECORD_PROCESSED, {"group": self.group, "event_id": event_id})
-            if first is None:
-                return "duplicate"
-            await self._handler(conn, event)
-        return "handled"
+            handled = await self._record_and_handle(conn, [(event, event_id)])
+        return "handled" if handled else "duplicate"
+
+    async def _record_and_handle(
+        self, conn: AsyncConnection, events: list[tuple[events_pb2.Event, uuid.UUID]]
+    ) -> int:
+        """Record the events as handled by the group, and handle those it had not handled
+        before (a copy later in the list is a duplicate too); how many those were."""
+        firsts = await processed_events.record(conn, self.group, [i for _, i in events])
+        new = []
+        for event, event_id in events:
+            if event_id in firsts:
+                firsts.discard(event_id)
+                new.append(event)
+        if self._handle_together is not None and len(new) > 1:
+            await self._handle_together(conn, new)
+        else:
+            for event in new:
+                await self._handler(conn, event)
+        return len(new)
 
     async def _bury(self, entry_id: bytes, envelope: bytes, error: str, attempts: int) -> None:
         log.error(
@@ -448,13 +378,5 @@ class Consumer(BackgroundLoop):
         if time.monotonic() - self._pruned_at < self._prune_seconds:
             return
         self._pruned_at = time.monotonic()
-        floor = _uuid7_floor(time.time() - self._retention_seconds)
         async with self._db.transaction() as conn:
-            await conn.execute(
-                delete(processed_events).where(
-                    and_(
-                        processed_events.c.consumer_group == self.group,
-                        processed_events.c.event_id < floor,
-                    )
-                )
-            )
+            await processed_events.prune(conn, self.group, time.time() - self._retention_seconds)

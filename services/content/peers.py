@@ -286,14 +286,15 @@ class Peers:
             return fresh
 
         fresh, kept = self._fresh_seconds, self._kept_seconds
-        renew = kept - fresh if lifetime is None else 0
+        # Kept `kept` and renewed once past fresh, or kept its lifetime and never renewed.
+        ttl, renew = (kept, kept - fresh) if lifetime is None else (lifetime, 0)
         try:
             if fresh > 0:
                 answers = await self._cache.get_many_or_load(
                     ANSWERS_TIER,
                     keys.values(),
                     load,
-                    ttl_seconds=kept if lifetime is None else lifetime,
+                    ttl_seconds=ttl,
                     near_seconds=fresh,
                     renew_seconds=renew,
                 )

@@ -18,9 +18,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daira.events.v1 import events_pb2
-from shared.consumers import Consumer, Handler, create_processed_events_table
+from shared.consumers import Consumer, Handler
 from shared.db import Database
 from shared.outbox import create_outbox_notify, create_outbox_table
+from shared.processed_events import create_processed_events_table
 from shared.provision import provision_service_database
 from shared.relay import Relay
 

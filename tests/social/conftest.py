@@ -347,6 +347,11 @@ async def react(
     return reply.reaction
 
 
+def counted(counts: content_pb2.ReactionCounts) -> dict[str, int]:
+    """The kinds reacted with, and how often."""
+    return {kind: n for kind, n in counts.counts.items() if n}
+
+
 async def reaction_counts(stub: Any, caller: Caller, target: pb.Target) -> dict[str, int]:
     request = pb.GetReactionCountsRequest(targets=[target])
     [found] = (await stub.GetReactionCounts(request, metadata=caller.auth)).counts

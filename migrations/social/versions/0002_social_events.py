@@ -5,8 +5,8 @@ Revision ID: 0002
 Revises: 0001
 """
 
-from shared.consumers import create_processed_events_table, drop_processed_events_table
 from shared.outbox import create_outbox_table, drop_outbox_table
+from shared.processed_events import create_processed_events_table, drop_processed_events_table
 
 revision = "0002"
 down_revision = "0001"
