@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import (
-    ARRAY,
     Column,
     DateTime,
     MetaData,
@@ -21,6 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.sqlarrays import uuid_array
 
 metadata = MetaData()
 
@@ -40,7 +41,7 @@ _RECORD = (
         ["consumer_group", "event_id"],
         select(
             bindparam("group", type_=Text),
-            func.unnest(bindparam("event_ids", type_=ARRAY(UUID(as_uuid=True)))),
+            func.unnest(uuid_array("event_ids")),
         ),
     )
     .on_conflict_do_nothing()

@@ -140,7 +140,7 @@ class Posts:
 
         async def query(keys: list[str]) -> dict[str, bytes]:
             async with self._deps.db.connection() as conn:
-                rows = await repository.batch_get_posts(conn, [uuid.UUID(ids[k]) for k in keys])
+                rows = await repository.batch_get_posts(conn, [ids[k] for k in keys])
             return {post_key(row.id): convert.post(row).SerializeToString() for row in rows}
 
         ids = {post_key(p): p for p in post_ids}

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Row,
     Select,
     and_,
@@ -29,7 +28,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, UUID, aggregate_order_by, insert
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.content.tables import (
@@ -40,6 +39,7 @@ from services.content.tables import (
     posts,
 )
 from shared import keyset
+from shared.sqlarrays import WordList, bigint_array, uuid_array
 
 # Any row this module returns; columns are read by name.
 Record = Row[*tuple[Any, ...]]
@@ -142,12 +142,12 @@ async def replace_mentions(
 
 
 # Built once: GetPost and BatchGetPosts run it with only the ids changing.
-BATCH_GET_POSTS = select(*POST_COLUMNS).where(
-    posts.c.id == any_(bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))), LIVE_POST
-)
+BATCH_GET_POSTS = select(*POST_COLUMNS).where(posts.c.id == any_(uuid_array("ids")), LIVE_POST)
 
 
-async def batch_get_posts(conn: AsyncConnection, post_ids: Sequence[uuid.UUID]) -> list[Record]:
+async def batch_get_posts(
+    conn: AsyncConnection, post_ids: Sequence[uuid.UUID | str]
+) -> list[Record]:
     return list((await conn.execute(BATCH_GET_POSTS, {"ids": list(post_ids)})).all())
 
 
@@ -270,7 +270,7 @@ FORGET_MENTIONS = text(
         '[]'::jsonb)
     WHERE id = ANY (CAST(:post_ids AS uuid[]))
     """
-)
+).bindparams(bindparam("post_ids", type_=WordList()))
 
 
 async def forget_mentions_of(
@@ -331,8 +331,8 @@ async def add_comments(
 # Each post of the arrays moved by its delta: one statement for a batch of reactions.
 _MOVES = (
     func.unnest(
-        bindparam("post_ids", type_=ARRAY(UUID(as_uuid=True))),
-        bindparam("deltas", type_=ARRAY(BigInteger)),
+        uuid_array("post_ids"),
+        bigint_array("deltas"),
     )
     .table_valued("post_id", "delta")
     .render_derived(name="moves")

@@ -9,11 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, literal_column, select, true
-from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.content.repository import POST_ROW_COLUMNS, TRENDING_DECAY_SECONDS, Record
 from services.content.tables import hashtags, post_hashtags, post_mentions, posts
+from shared.sqlarrays import uuid_array
 
 
 async def find_post_by_request(
@@ -60,11 +61,7 @@ _NEW_POST = (
 )
 # Each runs only for a post just inserted: they join new_post, empty otherwise.
 _TAG = func.unnest(_param("tags", "hashtags")).table_valued("tag").render_derived()
-_MENTIONED = (
-    func.unnest(bindparam("mentioned", type_=ARRAY(UUID(as_uuid=True))))
-    .table_valued("user_id")
-    .render_derived()
-)
+_MENTIONED = func.unnest(uuid_array("mentioned")).table_valued("user_id").render_derived()
 _KNOWN_TAGS = (
     insert(hashtags)
     .from_select(

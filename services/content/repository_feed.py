@@ -11,11 +11,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.content.repository import LIVE_POST, Record
 from services.content.tables import posts
+from shared.sqlarrays import WordList
 
 # Followers see public and followers-only posts; the reader's own posts, private ones too.
 # Each post comes as a feed entry: its creation time in whole microseconds since the epoch
@@ -37,7 +38,7 @@ AUTHORS_NEWEST = text(
     ORDER BY p.created_at DESC, p.id DESC
     LIMIT :limit
     """
-)
+).bindparams(bindparam("authors", type_=WordList()))
 
 # The far end of every timeline, for a first page.
 NEWEST = (datetime.max.replace(tzinfo=UTC), uuid.UUID(int=(1 << 128) - 1))

@@ -120,9 +120,8 @@ class Lists:
         async with self._deps.db.connection() as conn:
             params = {"viewer": viewer, "user_ids": others}
             rows = await repository.rows(conn, repository.RELATIONSHIPS, params)
-        found = {row.id: row for row in rows}
-        for other in others:
-            convert.fill_relationship(answer.relationships.add(), found[other])
+        for row in rows:  # one per user, in their order
+            convert.fill_relationship(answer.relationships.add(), row)
         return answer
 
     async def stats(self, user_ids: Sequence[str]) -> list[pb.UserStats]:

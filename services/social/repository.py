@@ -45,10 +45,11 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, UUID, Insert, insert
+from sqlalchemy.dialects.postgresql import UUID, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.social.tables import blocks, follows, friendships, mutes, user_counts
+from shared.sqlarrays import uuid_array
 from shared.visibility import Relation
 
 # Any row this module returns; columns are read by name.
@@ -61,16 +62,6 @@ MUTE_IN_EFFECT = or_(mutes.c.expires_at.is_(None), mutes.c.expires_at > func.now
 
 def id_param(name: str) -> Any:
     return bindparam(name, type_=UUID(as_uuid=True))
-
-
-def ids_param(name: str) -> Any:
-    return bindparam(name, type_=ARRAY(UUID(as_uuid=True)))
-
-
-def id_texts_param(name: str) -> Any:
-    """Ids sent as their canonical text and cast to uuid by PostgreSQL: a batch read of 100
-    makes and prints no UUID per id."""
-    return cast(bindparam(name, type_=ARRAY(Text)), ARRAY(UUID(as_uuid=True)))
 
 
 async def rows(
@@ -355,11 +346,12 @@ async def delete_mute(conn: AsyncConnection, muter: uuid.UUID, muted: uuid.UUID)
 
 _VIEWER = id_param("viewer")
 _OTHER = (
-    func.unnest(id_texts_param("user_ids"))
-    .table_valued(Column("id", UUID(as_uuid=True)))
+    func.unnest(uuid_array("user_ids"))
+    .table_valued(Column("id", UUID(as_uuid=True)), with_ordinality="n")
     .render_derived(name="other")
 )
-# How a viewer relates to each of user_ids: one primary-key probe per table and user.
+# How a viewer relates to each of user_ids, in their order: one primary-key probe per table
+# and user.
 RELATIONSHIPS = select(
     cast(_OTHER.c.id, Text).label("id"),
     select(follows.c.state)
@@ -379,7 +371,7 @@ RELATIONSHIPS = select(
     exists()
     .where(mutes.c.muter_id == _VIEWER, mutes.c.muted_id == _OTHER.c.id, MUTE_IN_EFFECT)
     .label("muting"),
-)
+).order_by(_OTHER.c.n)
 
 # The sums of each of user_ids' counter slots, on the user_counts primary key.
 USER_STATS = (
@@ -389,6 +381,6 @@ USER_STATS = (
         func.sum(user_counts.c.following).label("following"),
         func.sum(user_counts.c.friends).label("friends"),
     )
-    .where(user_counts.c.user_id == any_(id_texts_param("user_ids")))
+    .where(user_counts.c.user_id == any_(uuid_array("user_ids")))
     .group_by(user_counts.c.user_id)
 )

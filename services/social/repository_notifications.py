@@ -34,15 +34,15 @@ from services.social.repository import (
     MUTE_IN_EFFECT,
     Target,
     id_param,
-    ids_param,
 )
 from services.social.repository_lists import OWNER, pages
 from services.social.tables import blocks, mutes, notifications
+from shared.sqlarrays import uuid_array
 
 UNREAD = notifications.c.read_at.is_(None)
 
 _RECIPIENT = (
-    func.unnest(ids_param("ids"), ids_param("recipients"))
+    func.unnest(uuid_array("ids"), uuid_array("recipients"))
     .table_valued(Column("id", UUID(as_uuid=True)), Column("recipient_id", UUID(as_uuid=True)))
     .render_derived(name="recipient")
 )

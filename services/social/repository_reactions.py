@@ -13,9 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import (
-    ARRAY,
     BigInteger,
-    Text,
     and_,
     bindparam,
     case,
@@ -34,10 +32,10 @@ from services.social.repository import (
     Target,
     block_between,
     id_param,
-    id_texts_param,
 )
 from services.social.repository_lists import pages
 from services.social.tables import reaction_counts, reactions
+from shared.sqlarrays import text_array, uuid_array
 
 # Built once (as every statement of a hot path), the values sent as parameters. The
 # reaction is not made when the user and the target's author block one another.
@@ -130,8 +128,8 @@ KINDS = ("like", "love", "laugh", "sad", "angry")
 # the pivot, so a batch of 100 costs 100 rows of 5 numbers, not a row per kind and slot.
 _TARGETS = (
     func.unnest(
-        bindparam("target_kinds", type_=ARRAY(Text)),
-        id_texts_param("target_ids"),
+        text_array("target_kinds"),
+        uuid_array("target_ids"),
     )
     .table_valued("kind", "id", with_ordinality="n")
     .render_derived(name="t")

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.users.tables import storage_usage, user_profiles, users
+from shared.sqlarrays import uuid_array
 
 # Any row this module returns; columns are read by name.
 Record = Row[*tuple[Any, ...]]
@@ -112,9 +113,7 @@ async def find_for_login(conn: AsyncConnection, login: str) -> Record | None:
 
 
 # Built once: GetUser and BatchGetUsers run it with only the ids changing.
-BATCH_GET_USERS = select(*USER_COLUMNS).where(
-    users.c.id == any_(bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))), LIVE
-)
+BATCH_GET_USERS = select(*USER_COLUMNS).where(users.c.id == any_(uuid_array("ids")), LIVE)
 
 
 def batch_get_users_statement(user_ids: Sequence[uuid.UUID]) -> Select[Any]:
