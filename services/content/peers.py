@@ -23,6 +23,7 @@ post's reaction counts (until social tells of a reaction to it, `forget_reaction
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
@@ -328,7 +329,9 @@ def _counts_answer(counts: Mapping[str, int]) -> bytes:
     return pb.ReactionCounts(counts=counts, available=True).SerializeToString()
 
 
+@functools.lru_cache(maxsize=64)
 def _link(answer: bytes | None) -> Link:
+    """A remembered relation's answer read (a handful of distinct answers, each read once)."""
     if answer is None:
         return Link(Relation.UNKNOWN, muted=False)
     relation, _, muted = answer.decode().partition("|")

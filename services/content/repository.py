@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Row,
     Select,
     and_,
     any_,
@@ -39,10 +38,11 @@ from services.content.tables import (
     posts,
 )
 from shared import keyset
+from shared.records import Record as Record
+from shared.records import records
 from shared.sqlarrays import WordList, bigint_array, uuid_array
 
 # Any row this module returns; columns are read by name.
-Record = Row[*tuple[Any, ...]]
 
 # The trending score is log(1 + engagement) + created_at / DECAY: one more unit of
 # log-engagement is worth DECAY seconds of youth (Reddit's "hot" ranking), so the score
@@ -101,7 +101,7 @@ def trending_score(engagement: Any, created_at: Any) -> Any:
 
 
 async def rows_of(conn: AsyncConnection, query: keyset.Query) -> list[Record]:
-    return list((await conn.execute(*query)).all())
+    return records(await conn.execute(*query))
 
 
 # --- posts ---------------------------------------------------------------------------
@@ -148,7 +148,7 @@ BATCH_GET_POSTS = select(*POST_COLUMNS).where(posts.c.id == any_(uuid_array("ids
 async def batch_get_posts(
     conn: AsyncConnection, post_ids: Sequence[uuid.UUID | str]
 ) -> list[Record]:
-    return list((await conn.execute(BATCH_GET_POSTS, {"ids": list(post_ids)})).all())
+    return records(await conn.execute(BATCH_GET_POSTS, {"ids": list(post_ids)}))
 
 
 async def lock_post(conn: AsyncConnection, post_id: uuid.UUID) -> Record | None:

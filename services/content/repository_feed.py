@@ -62,7 +62,7 @@ async def newest_of(
         "before_id": before[1],
         "limit": limit,
     }
-    return [(row.score, row.id) for row in await conn.execute(AUTHORS_NEWEST, params)]
+    return [(score, post_id) for score, post_id in await conn.execute(AUTHORS_NEWEST, params)]
 
 
 async def post_facts(conn: AsyncConnection, post_id: uuid.UUID) -> Record | None:

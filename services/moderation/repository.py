@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.moderation.tables import decisions, notes, reports, subjects
-
-Record = Row[*tuple[Any, ...]]
+from shared.records import Record as Record
 
 ID = bindparam("id", type_=UUID(as_uuid=True))
 NOW: Any = bindparam("now")

@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, insert, select, text, tuple_
+from sqlalchemy import and_, bindparam, insert, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.moderation.tables import audit_log
-
-Record = Row[*tuple[Any, ...]]
+from shared.records import Record as Record
 
 # One chain per database: every append takes this transaction-scoped lock first, so two
 # appends never read the same head and fork the chain.

@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, case, func, literal_column, select, text, update
+from sqlalchemy import and_, bindparam, case, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.payments.tables import accounts, ledger_entries, transfers
-
-Record = Row[*tuple[Any, ...]]
+from shared.records import Record as Record
 
 # The transfer types a user's history lists (resolutions show as their transfer's state).
 LISTED_TYPES = ("deposit", "tip", "withdrawal", "refund")

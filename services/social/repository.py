@@ -27,7 +27,6 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
-    Row,
     Select,
     Table,
     Text,
@@ -49,11 +48,12 @@ from sqlalchemy.dialects.postgresql import UUID, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.social.tables import blocks, follows, friendships, mutes, user_counts
+from shared.records import Record as Record
+from shared.records import records
 from shared.sqlarrays import uuid_array
 from shared.visibility import Relation
 
 # Any row this module returns; columns are read by name.
-Record = Row[*tuple[Any, ...]]
 # A post, comment or video of the content service: (kind, id).
 Target = tuple[str, uuid.UUID]
 
@@ -70,7 +70,7 @@ async def rows(
     params: dict[str, Any] | None = None,
 ) -> list[Record]:
     """Every row of a statement; `params` fills a prebuilt statement's bind parameters."""
-    return list((await conn.execute(statement, params)).all())
+    return records(await conn.execute(statement, params))
 
 
 async def add_to_counters(

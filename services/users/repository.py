@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Row,
     Select,
     Text,
     any_,
@@ -30,10 +29,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.users.tables import storage_usage, user_profiles, users
+from shared.records import Record as Record
+from shared.records import records
 from shared.sqlarrays import uuid_array
 
 # Any row this module returns; columns are read by name.
-Record = Row[*tuple[Any, ...]]
 
 USER_COLUMNS = (
     users.c.id,
@@ -121,7 +121,7 @@ def batch_get_users_statement(user_ids: Sequence[uuid.UUID]) -> Select[Any]:
 
 
 async def batch_get_users(conn: AsyncConnection, user_ids: Sequence[uuid.UUID]) -> list[Record]:
-    return list((await conn.execute(BATCH_GET_USERS, {"ids": list(user_ids)})).all())
+    return records(await conn.execute(BATCH_GET_USERS, {"ids": list(user_ids)}))
 
 
 # Built once; runs on the unique index on lower(username).
@@ -135,7 +135,7 @@ def lookup_by_username_statement(usernames: Sequence[str]) -> Select[Any]:
 
 
 async def lookup_by_username(conn: AsyncConnection, usernames: Sequence[str]) -> list[Record]:
-    return list((await conn.execute(LOOKUP_BY_USERNAME, {"names": list(usernames)})).all())
+    return records(await conn.execute(LOOKUP_BY_USERNAME, {"names": list(usernames)}))
 
 
 def search_users_statement(
