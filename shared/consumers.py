@@ -254,8 +254,11 @@ class Consumer(BackgroundLoop):
             try:
                 await self._deliver(entry_id, fields, attempt)
             except Exception:
+                untried: dict[int, list[bytes]] = {}
                 for later, _, later_attempt in entries[index + 1 :]:
-                    await self._give_back([later], later_attempt)
+                    untried.setdefault(later_attempt, []).append(later)
+                for later_attempt, later_ids in untried.items():
+                    await self._give_back(later_ids, later_attempt)
                 raise
 
     async def _deliver(self, entry_id: bytes, fields: dict[bytes, bytes], attempt: int) -> None:

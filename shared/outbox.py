@@ -16,6 +16,7 @@ one. Events of unrelated aggregates have no order to keep.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from google.protobuf import any_pb2, timestamp_pb2
@@ -169,16 +170,39 @@ async def record(
     """Write an event in the caller's transaction (after the statement that changes, and so
     locks, its aggregate: see the module's note on order). `request_id` defaults to that
     of the RPC being served."""
+    items = [(aggregate_id, payload)]
+    (event,) = await record_all(conn, stream, event_type, items, request_id, version=version)
+    return event
+
+
+async def record_all(
+    conn: AsyncConnection,
+    stream: str,
+    event_type: str,
+    items: Sequence[tuple[str | uuid.UUID, Message]],
+    request_id: str | None = None,
+    *,
+    version: int = 1,
+) -> list[events_pb2.Event]:
+    """`record` for events of one type about several aggregates (a batch's changes), in
+    the order given, written by one statement rather than a round trip each."""
     if request_id is None:
         inbound = context.inbound.get()
         request_id = inbound.request_id if inbound is not None else ""
-    event = envelope(event_type, aggregate_id, payload, request_id=request_id, version=version)
-    row = {
-        "id": uuid.UUID(event.id),
-        "stream": stream,
-        "event_type": event_type,
-        "aggregate_id": event.aggregate_id,
-        "envelope": event.SerializeToString(),
-    }
-    await conn.execute(_RECORD, row)
-    return event
+    events = [
+        envelope(event_type, aggregate_id, payload, request_id=request_id, version=version)
+        for aggregate_id, payload in items
+    ]
+    if events:
+        rows = [
+            {
+                "id": uuid.UUID(event.id),
+                "stream": stream,
+                "event_type": event_type,
+                "aggregate_id": event.aggregate_id,
+                "envelope": event.SerializeToString(),
+            }
+            for event in events
+        ]
+        await conn.execute(_RECORD, rows)
+    return events

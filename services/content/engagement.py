@@ -29,12 +29,12 @@ GROUP = "content.engagement"
 def subscription(deps: Deps) -> Subscription:
     async def on_reactions(conn: AsyncConnection, events: list[events_pb2.Event]) -> None:
         """Each post's counts forgotten and its engagement moved by the sum of its events',
-        in one command each, however many events arrived together."""
+        in one command each, however many events arrived together (all about posts: the
+        consumer hands over only what `_about_a_post` admits)."""
         moves: Counter[uuid.UUID] = Counter()
         for event in events:
-            if _about_a_post(event):
-                changed = payload(event, social_events_pb2.ReactionChanged)
-                moves[parse_id("target.id", changed.target.id)] += _delta(changed)
+            changed = payload(event, social_events_pb2.ReactionChanged)
+            moves[parse_id("target.id", changed.target.id)] += _delta(changed)
         if moves:
             await deps.peers.forget_reactions(*(str(post_id) for post_id in moves))
             await repository.add_reactions(conn, {p: n for p, n in moves.items() if n})

@@ -42,8 +42,6 @@ from shared.records import Record as Record
 from shared.records import records
 from shared.sqlarrays import WordList, bigint_array, uuid_array
 
-# Any row this module returns; columns are read by name.
-
 # The trending score is log(1 + engagement) + created_at / DECAY: one more unit of
 # log-engagement is worth DECAY seconds of youth (Reddit's "hot" ranking), so the score
 # changes only when engagement does and needs no periodic recomputation.

@@ -87,9 +87,8 @@ class Cascade:
             for row in removed
         ]
         await repository.add_to_counters(conn, reaction_counts, changes)
-        for row in removed:
-            target = (row.target_kind, row.target_id)
-            await events.reaction_changed(conn, target, self._user, row.kind, None)
+        withdrawn = [((row.target_kind, row.target_id), row.kind, None) for row in removed]
+        await events.reactions_changed(conn, self._user, withdrawn)
         return bool(removed)
 
     async def _drop_notifications(self, conn: AsyncConnection) -> bool:

@@ -10,6 +10,7 @@ relationship where order matters, since retries can reorder deliveries.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -31,21 +32,27 @@ async def follow_ended(conn: AsyncConnection, follower: uuid.UUID, followee: uui
     await outbox.record(conn, SOCIAL_FOLLOWS, "social.follow.ended", follower, ended)
 
 
-async def reaction_changed(
-    conn: AsyncConnection,
-    target: Target,
-    user: uuid.UUID,
-    previous: str | None,
-    current: str | None,
+# A reaction's change: its target, the kind before and the kind after (None: none).
+Change = tuple[Target, str | None, str | None]
+
+
+async def reactions_changed(
+    conn: AsyncConnection, user: uuid.UUID, changes: Sequence[Change]
 ) -> None:
-    """`user`'s reaction to `target` went from `previous` to `current` (None: none)."""
-    changed = events_pb2.ReactionChanged(
-        target=convert.target_message(*target),
-        user_id=str(user),
-        previous=_kind(previous),
-        current=_kind(current),
-    )
-    await outbox.record(conn, SOCIAL_REACTIONS, "social.reaction.changed", target[1], changed)
+    """`user`'s reactions changed so, one event each (a cascade's batch in one statement)."""
+    items = [
+        (
+            target[1],
+            events_pb2.ReactionChanged(
+                target=convert.target_message(*target),
+                user_id=str(user),
+                previous=_kind(previous),
+                current=_kind(current),
+            ),
+        )
+        for target, previous, current in changes
+    ]
+    await outbox.record_all(conn, SOCIAL_REACTIONS, "social.reaction.changed", items)
 
 
 def _kind(kind: str | None) -> social_pb2.ReactionKind.ValueType:

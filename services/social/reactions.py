@@ -48,7 +48,7 @@ class Reactions:
                 raise graph.blocked()
             if row.previous != kind:
                 await self._count(conn, target, kind, row.previous)
-                await events.reaction_changed(conn, target, me, row.previous, kind)
+                await events.reactions_changed(conn, me, [(target, row.previous, kind)])
             if row.previous is None:
                 await notify(conn, [author], "reaction", me, target)
         return convert.reaction(row)
@@ -59,7 +59,7 @@ class Reactions:
             removed = await repository_reactions.delete_reaction(conn, target, me)
             if removed is not None:
                 await self._count(conn, target, None, removed)
-                await events.reaction_changed(conn, target, me, removed, None)
+                await events.reactions_changed(conn, me, [(target, removed, None)])
 
     async def _count(
         self, conn: AsyncConnection, target: Target, added: str | None, removed: str | None

@@ -53,7 +53,6 @@ from shared.records import records
 from shared.sqlarrays import uuid_array
 from shared.visibility import Relation
 
-# Any row this module returns; columns are read by name.
 # A post, comment or video of the content service: (kind, id).
 Target = tuple[str, uuid.UUID]
 

@@ -33,8 +33,6 @@ from shared.records import Record as Record
 from shared.records import records
 from shared.sqlarrays import uuid_array
 
-# Any row this module returns; columns are read by name.
-
 USER_COLUMNS = (
     users.c.id,
     users.c.username,

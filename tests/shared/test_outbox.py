@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import metrics
 from shared.db import Database
-from shared.outbox import record
+from shared.outbox import record, record_all
 from shared.relay import Relay
 from tests.shared.eventing import (
     FAST_RELAY,
@@ -90,6 +90,21 @@ async def test_events_of_one_aggregate_are_published_in_commit_order(
     await asyncio.gather(*(change() for _ in range(40)))
     await eventually(lambda: published_count(redis, stream, 40))
     assert [value(e) for e in await published(redis, stream)] == list(range(1, 41))
+
+
+async def test_events_recorded_together_are_published_in_the_order_given(
+    db: Database, redis: Redis, stream: str, running: list
+) -> None:
+    items = [(f"aggregate-{n}", wrappers_pb2.Int64Value(value=n)) for n in range(1, 6)]
+    async with db.transaction() as conn:
+        recorded = await record_all(conn, stream, "test.aggregate.bumped", items)
+    start(running, Relay(db, redis, "outbox-test", **FAST_RELAY))
+    await eventually(lambda: published_count(redis, stream, 5))
+    events = await published(redis, stream)
+    assert [e.id for e in events] == [e.id for e in recorded]
+    assert [(e.aggregate_id, value(e)) for e in events] == [
+        (f"aggregate-{n}", n) for n in range(1, 6)
+    ]
 
 
 async def test_an_idle_relay_is_woken_by_the_commit_that_records_an_event(
