@@ -86,9 +86,9 @@ class Cascade:
             }
             for row in removed
         ]
-        await repository.add_to_counters(conn, reaction_counts, changes)
         withdrawn = [((row.target_kind, row.target_id), row.kind, None) for row in removed]
         await events.reactions_changed(conn, self._user, withdrawn)
+        await repository.add_to_counters(conn, reaction_counts, changes)
         return bool(removed)
 
     async def _drop_notifications(self, conn: AsyncConnection) -> bool:

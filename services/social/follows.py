@@ -27,12 +27,12 @@ class Follows:
                 raise graph.blocked()
             if follow.inserted is None:  # it conflicted with one the pair's lock keeps
                 return str(follow.existing)
+            await notify(conn, [followee], "follow" if state == "active" else "follow_request", me)
             if state == "active":
                 tally = graph.Tally()
                 mutual = follow.reverse == "active"
                 await graph.started(conn, me, followee, moment, tally, mutual=mutual)
                 await tally.save(conn, self._deps.slot)
-            await notify(conn, [followee], "follow" if state == "active" else "follow_request", me)
         return state
 
     async def unfollow(self, principal: Principal, followee: uuid.UUID) -> None:
@@ -50,11 +50,11 @@ class Follows:
             moment = now()
             if not await repository.approve_follow(conn, follower, me, moment):
                 raise NotFound("follow_request", str(follower))
+            await notify(conn, [follower], "follow_approved", me)
             tally = graph.Tally()
             mutual = await repository.follow_state(conn, me, follower) == "active"
             await graph.started(conn, follower, me, moment, tally, mutual=mutual)
             await tally.save(conn, self._deps.slot)
-            await notify(conn, [follower], "follow_approved", me)
 
     async def reject(self, principal: Principal, follower: uuid.UUID) -> None:
         me = other_user(principal, follower)

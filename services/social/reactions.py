@@ -46,11 +46,11 @@ class Reactions:
                 if post is not None:  # hidden from them if it is its author who blocks them
                     await _require_sight(conn, principal, target[1], post, blocked=True)
                 raise graph.blocked()
-            if row.previous != kind:
-                await self._count(conn, target, kind, row.previous)
-                await events.reactions_changed(conn, me, [(target, row.previous, kind)])
             if row.previous is None:
                 await notify(conn, [author], "reaction", me, target)
+            if row.previous != kind:
+                await events.reactions_changed(conn, me, [(target, row.previous, kind)])
+                await self._count(conn, target, kind, row.previous)
         return convert.reaction(row)
 
     async def unreact(self, principal: Principal, target: Target) -> None:
@@ -58,8 +58,8 @@ class Reactions:
         async with self._deps.db.transaction() as conn:
             removed = await repository_reactions.delete_reaction(conn, target, me)
             if removed is not None:
-                await self._count(conn, target, None, removed)
                 await events.reactions_changed(conn, me, [(target, removed, None)])
+                await self._count(conn, target, None, removed)
 
     async def _count(
         self, conn: AsyncConnection, target: Target, added: str | None, removed: str | None

@@ -13,7 +13,9 @@ wrote. Locking the pair rather than each user keeps a hot user's follows paralle
 Counters are striped: a change adds to one slot row of its subject, chosen by the
 caller, and a read sums the slots. `add_to_counters` writes all of a transaction's
 slot rows in one upsert, in key order, so concurrent writers lock them in the same
-order and cannot deadlock.
+order and cannot deadlock. It is a transaction's last statement: a slot row stays locked
+until the commit, and every other change of a hot user or post that picks that slot
+waits on it, so no other statement's round trip may lengthen that wait.
 """
 
 from __future__ import annotations
