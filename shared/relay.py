@@ -65,6 +65,7 @@ class Relay(BackgroundLoop):
         max_stream_length: int = 1_000_000,
         retention_seconds: float = 3600.0,
         prune_seconds: float = 60.0,
+        count_seconds: float = 1.0,
         stop_seconds: float = 5.0,
         stream_prefix: str = "",
     ) -> None:
@@ -83,6 +84,8 @@ class Relay(BackgroundLoop):
         self._retention_seconds = retention_seconds
         self._prune_seconds = prune_seconds
         self._pruned_at = 0.0
+        self._count_seconds = count_seconds
+        self._counted_at = -count_seconds
         self.leading = False
 
     async def _run(self) -> None:
@@ -163,14 +166,19 @@ class Relay(BackgroundLoop):
             histogram.observe(float(lag))
 
     async def _housekeep(self, conn: AsyncConnection) -> None:
-        unpublished = (
-            select(outbox.c.position)
-            .where(outbox.c.published_at.is_(None))
-            .limit(_BACKLOG_CAP)
-            .subquery()
-        )
-        backlog = await conn.scalar(select(func.count()).select_from(unpublished))
-        metrics.OUTBOX_BACKLOG.labels(self._service).set(backlog or 0)
+        """The backlog counted at most every count_seconds (a busy relay publishes many
+        batches a second, and counting after each cost as much as marking it), old rows
+        pruned every prune_seconds."""
+        if time.monotonic() - self._counted_at >= self._count_seconds:
+            self._counted_at = time.monotonic()
+            unpublished = (
+                select(outbox.c.position)
+                .where(outbox.c.published_at.is_(None))
+                .limit(_BACKLOG_CAP)
+                .subquery()
+            )
+            backlog = await conn.scalar(select(func.count()).select_from(unpublished))
+            metrics.OUTBOX_BACKLOG.labels(self._service).set(backlog or 0)
         if time.monotonic() - self._pruned_at < self._prune_seconds:
             return
         self._pruned_at = time.monotonic()
