@@ -22,11 +22,12 @@ class ServiceSettings(BaseSettings):
     auth_secret: SecretStr = SecretStr("insecure-development-secret-change-me!")
     access_token_ttl_seconds: int = 300
     # Connections kept open, and opened past those for a burst (and closed after it). Kept
-    # enough for 32 concurrent requests and the event consumers: at 10 kept, a saturated
-    # service opened and closed connections all the time, each costing it and PostgreSQL
-    # a few ms of CPU.
-    db_pool_size: int = 20
-    db_max_overflow: int = 10
+    # enough for 32 concurrent requests: a saturated service holds one per request in
+    # flight besides its event consumers' and its relay's, and at 20 kept social opened
+    # and closed 8 connections a second under load, each costing it and PostgreSQL a few
+    # ms of CPU.
+    db_pool_size: int = 32
+    db_max_overflow: int = 8
     db_pool_timeout_seconds: float = 5.0
     db_pool_recycle_seconds: int = 1800
     slow_query_ms: float = 200.0

@@ -183,7 +183,7 @@ class EmbeddedPostgres(_ChildServer):
         staging.replace(self.data_dir)
 
     def _command(self) -> list[str]:
-        settings = {"max_connections": "300", "TimeZone": "UTC"}
+        settings = {"max_connections": "500", "TimeZone": "UTC"}
         if not self.durable:
             settings |= {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
         return [

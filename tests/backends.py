@@ -17,7 +17,7 @@ from pathlib import Path
 from shared.embedded import EmbeddedPostgres, EmbeddedRedis
 
 # Integration tests open a pool per service under test, so allow plenty of connections.
-POSTGRES_FLAGS = "-c max_connections=300 -c fsync=off -c synchronous_commit=off"
+POSTGRES_FLAGS = "-c max_connections=500 -c fsync=off -c synchronous_commit=off"
 
 
 @functools.cache

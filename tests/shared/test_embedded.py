@@ -34,7 +34,7 @@ def test_postgres_restart_keeps_data(tmp_path: Path) -> None:
     server.stop()
     with server, psycopg.connect(server.url) as conn:
         assert conn.execute("SELECT value FROM kept").fetchall() == [("still here",)]
-        assert conn.execute("SHOW max_connections").fetchone() == ("300",)
+        assert conn.execute("SHOW max_connections").fetchone() == ("500",)
 
 
 def test_postgres_left_running_by_a_killed_parent_is_replaced(tmp_path: Path) -> None:
