@@ -51,7 +51,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from daira.events.v1 import events_pb2
 from shared import metrics, processed_events
-from shared.background import BackgroundLoop
+from shared.background import BackgroundLoop, Every
 from shared.db import Database, is_outage
 from shared.deadletters import bury
 from shared.logs import get_logger
@@ -117,10 +117,8 @@ class Consumer(BackgroundLoop):
         self._claim_idle_ms = int(claim_idle_seconds * 1000)
         self._retry_seconds = retry_seconds
         self._retention_seconds = retention_seconds
-        self._prune_seconds = prune_seconds
-        self._pruned_at = 0.0
-        self._tend_seconds = max(block_seconds, backoff_seconds)
-        self._tended_at = -self._tend_seconds
+        self._pruning = Every(prune_seconds)
+        self._tending = Every(max(block_seconds, backoff_seconds))
         self._retry_from = "-"
         self._outcomes = {
             outcome: metrics.EVENTS_HANDLED.labels(stream, group, outcome)
@@ -153,8 +151,7 @@ class Consumer(BackgroundLoop):
                 raise
 
     async def _round(self) -> None:
-        if time.monotonic() - self._tended_at >= self._tend_seconds:
-            self._tended_at = time.monotonic()
+        if self._tending.due():
             await self._observe()
             await self._take_over_abandoned()
             await self._retry_due()
@@ -378,8 +375,7 @@ class Consumer(BackgroundLoop):
         metrics.CONSUMER_LAG.labels(self.stream, self.group).set(lag)
 
     async def _prune(self) -> None:
-        if time.monotonic() - self._pruned_at < self._prune_seconds:
+        if not self._pruning.due():
             return
-        self._pruned_at = time.monotonic()
         async with self._db.transaction() as conn:
             await processed_events.prune(conn, self.group, time.time() - self._retention_seconds)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -38,7 +37,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import metrics
-from shared.background import BackgroundLoop
+from shared.background import BackgroundLoop, Every
 from shared.db import Database
 from shared.logs import get_logger
 from shared.outbox import NOTIFY_CHANNEL, outbox, stream_name
@@ -82,10 +81,8 @@ class Relay(BackgroundLoop):
         self._retry_seconds = retry_seconds
         self._max_stream_length = max_stream_length
         self._retention_seconds = retention_seconds
-        self._prune_seconds = prune_seconds
-        self._pruned_at = 0.0
-        self._count_seconds = count_seconds
-        self._counted_at = -count_seconds
+        self._pruning = Every(prune_seconds)
+        self._counting = Every(count_seconds)
         self.leading = False
 
     async def _run(self) -> None:
@@ -169,8 +166,7 @@ class Relay(BackgroundLoop):
         """The backlog counted at most every count_seconds (a busy relay publishes many
         batches a second, and counting after each cost as much as marking it), old rows
         pruned every prune_seconds."""
-        if time.monotonic() - self._counted_at >= self._count_seconds:
-            self._counted_at = time.monotonic()
+        if self._counting.due():
             unpublished = (
                 select(outbox.c.position)
                 .where(outbox.c.published_at.is_(None))
@@ -179,9 +175,8 @@ class Relay(BackgroundLoop):
             )
             backlog = await conn.scalar(select(func.count()).select_from(unpublished))
             metrics.OUTBOX_BACKLOG.labels(self._service).set(backlog or 0)
-        if time.monotonic() - self._pruned_at < self._prune_seconds:
+        if not self._pruning.due():
             return
-        self._pruned_at = time.monotonic()
         # Old rows have the lowest positions, so this walks the primary key a short way.
         expired = (
             select(outbox.c.position)
