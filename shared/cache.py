@@ -4,6 +4,13 @@ batch) and hit/miss counts.
 Values are protobuf bytes. Redis being down makes the service slower, never wrong
 and never failing: reads fall through to the loader, and invalidations that could
 not be sent are retried before the next read is trusted.
+
+A load may read the database just before a write commits and write its value back just
+after that write's invalidation: the old value would then stand for the tier's whole
+TTL. So every invalidation also sets the key's fence (a number never used before), a
+load reads the fences of its keys before it starts, and writes back only the keys whose
+fence is still what it read, in one script (atomic in Redis, whichever process
+invalidated and however the commands of different connections interleave).
 """
 
 from __future__ import annotations
@@ -37,6 +44,37 @@ for i, key in ipairs(KEYS) do
   redis.call('SET', key, ARGV[i + 1], 'EX', ARGV[1])
 end
 """
+
+# Invalidation: KEYS[1] is the namespace's fence counter, then n keys, then their n fences.
+# Each key is deleted and its fence set to the next number, alive ARGV[1] seconds; ARGV[3]
+# (the keys) is published on channel ARGV[2] for the near caches.
+_INVALIDATE = """
+local n = (#KEYS - 1) / 2
+local fence = redis.call('INCR', KEYS[1])
+for i = 2, n + 1 do
+  redis.call('DEL', KEYS[i])
+  redis.call('SET', KEYS[n + i], fence, 'EX', ARGV[1])
+end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+"""
+
+# A load's write-back: KEYS are n keys then their n fences; ARGV[1] the time to live,
+# then the n values, then each fence as the load read it before it started ('' for
+# none). Writes the keys whose fence is unchanged and answers them.
+_SET_UNFENCED = """
+local n = #KEYS / 2
+local written = {}
+for i = 1, n do
+  if (redis.call('GET', KEYS[n + i]) or '') == ARGV[n + 1 + i] then
+    redis.call('SET', KEYS[i], ARGV[i + 1], 'EX', ARGV[1])
+    written[#written + 1] = KEYS[i]
+  end
+end
+return written
+"""
+
+# How long a fence outlives its invalidation; a load that ran longer is not written back.
+FENCE_SECONDS = 300
 
 # Each of KEYS's value and its milliseconds left to live, in one command: what a batch
 # read that renews entries ahead of their expiry needs to know.
@@ -78,18 +116,17 @@ class Cache:
         """`near_ttl_seconds` > 0 keeps a per-process copy of `near_tiers` (see NearCache)."""
         self.redis = redis
         self._namespace = namespace
-        self.near = NearCache(
-            redis, f"{namespace}:invalidations", near_ttl_seconds, on_invalidated=self._overtake
-        )
+        self.near = NearCache(redis, f"{namespace}:invalidations", near_ttl_seconds)
         self._near_tiers = frozenset(near_tiers)
         self._down_until = 0.0
         self._pending_deletes: set[str] = set()
         self._inflight: dict[str, asyncio.Future[bytes | None]] = {}
-        # Keys invalidated while they loaded: their loads read what may be gone now.
-        self._overtaken: set[str] = set()
+        self._fence_counter = f"{namespace}:fences"
         # Each tier's key prefix, made once: a batch read names a hundred keys.
         self._prefixes = {tier: f"{namespace}:{tier.value}:" for tier in Tier}
         self._set_all = redis.register_script(_SET_ALL)
+        self._invalidate = redis.register_script(_INVALIDATE)
+        self._set_unfenced = redis.register_script(_SET_UNFENCED)
         self._get_all_with_ttl = redis.register_script(_GET_ALL_WITH_TTL)
         # The renewal out per tier: a tier renews one batch at a time.
         self._renewals: dict[Tier, asyncio.Task[dict[str, bytes]]] = {}
@@ -210,14 +247,8 @@ class Cache:
         if not full:
             return
         self.near.drop(full)
-        self._overtake(full)
         self._pending_deletes.update(full)
         await self._usable()
-
-    def _overtake(self, full_keys: Iterable[str]) -> None:
-        """Keys invalidated, here or in another process: those loading here are answered
-        but not written back (see `_load_batch`)."""
-        self._overtaken.update(k for k in full_keys if k in self._inflight)
 
     async def get_or_load(
         self, tier: Tier, key: str, loader: Loader, *, ttl_seconds: int | None = None
@@ -305,28 +336,17 @@ class Cache:
         task.add_done_callback(lambda _: self._renewals.pop(load.tier, None))
 
     async def _load_batch(self, load: _Load, keys: list[str]) -> dict[str, bytes]:
-        """`keys` loaded and written back, each announced in flight while it loads. A key
-        invalidated during its load (in this process, or in another one whose invalidation
-        has arrived) is answered but not written back: the load may have read the database
-        before the write that invalidated it committed, and its value would stand in the
-        cache for the tier's whole TTL."""
-        tier, cacheable = load.tier, load.cacheable
+        """`keys` loaded and written back (those whose fence the load did not see move),
+        each announced in flight while it loads."""
         loop = asyncio.get_running_loop()
-        futures = {self.key(tier, key): loop.create_future() for key in keys}
+        futures = {self.key(load.tier, key): loop.create_future() for key in keys}
         self._inflight.update(futures)
         try:
+            fences = await self._fences(list(futures))
+            started = time.monotonic()
             values = dict(await load.loader(keys))
-            current = values
-            if self._overtaken or cacheable is not None:
-                gone = self._overtaken
-                current = {
-                    k: v
-                    for k, v in values.items()
-                    if self.key(tier, k) not in gone and (cacheable is None or cacheable(v))
-                }
-            await self.set_many(
-                tier, current, ttl_seconds=load.ttl_seconds, near_seconds=load.near_seconds
-            )
+            if fences is not None and time.monotonic() - started < FENCE_SECONDS:
+                await self._write_back(load, values, fences)
         except BaseException as exc:
             for future in futures.values():
                 if isinstance(exc, asyncio.CancelledError):
@@ -336,14 +356,50 @@ class Cache:
                     future.exception()  # retrieved: waiters, if any, see it through shield
             raise
         else:
-            for key in keys:
-                futures[self.key(tier, key)].set_result(values.get(key))
+            for full, future in futures.items():
+                future.set_result(values.get(full.removeprefix(self._prefixes[load.tier])))
             return values
         finally:
             for full, future in futures.items():
                 if self._inflight.get(full) is future:
                     del self._inflight[full]
-                    self._overtaken.discard(full)
+
+    async def _fences(self, full_keys: list[str]) -> dict[str, str] | None:
+        """Each key's fence now ('' for none), or None when Redis cannot say (the load is
+        then not written back)."""
+        if not await self._usable():
+            return None
+        try:
+            found: list[Any] = await self.redis.mget([_fence(k) for k in full_keys])
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+            return None
+        return {k: (f or b"").decode() for k, f in zip(full_keys, found, strict=True)}
+
+    async def _write_back(
+        self, load: _Load, values: Mapping[str, bytes], fences: dict[str, str]
+    ) -> None:
+        """Write what the load found (what `cacheable` allows) where no invalidation has
+        moved the fence since the load began; near copies of what was written."""
+        prefix = self._prefixes[load.tier]
+        items = {
+            prefix + k: v for k, v in values.items() if load.cacheable is None or load.cacheable(v)
+        }
+        if not items or not await self._usable():
+            return
+        ttl = load.ttl_seconds or load.tier.ttl_seconds
+        full = list(items)
+        try:
+            written: list[bytes] = await self._set_unfenced(
+                keys=[*full, *map(_fence, full)],
+                args=[ttl, *items.values(), *(fences[k] for k in full)],
+            )
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+            return
+        if load.tier in self._near_tiers:
+            kept = [(k, items[k]) for k in map(bytes.decode, written)]
+            self.near.put(kept, min(ttl, load.near_seconds or ttl))
 
     async def _usable(self) -> bool:
         if time.monotonic() < self._down_until:
@@ -357,10 +413,10 @@ class Cache:
         if not keys:
             return True
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.delete(*keys)
-                pipe.publish(self.near.channel, "\n".join(keys))
-                await pipe.execute()
+            await self._invalidate(
+                keys=[self._fence_counter, *keys, *map(_fence, keys)],
+                args=[FENCE_SECONDS, self.near.channel, "\n".join(keys)],
+            )
         except (RedisError, OSError) as exc:
             self._failed(exc)
             return False
@@ -379,3 +435,7 @@ class Cache:
         if misses:
             self._counters[tier, "miss"].inc(misses)
             self.stats[tier.value, "miss"] += misses
+
+
+def _fence(full_key: str) -> str:
+    return "fence:" + full_key

@@ -6,8 +6,6 @@ used only while the subscription is up: when Redis is unreachable or the
 subscription breaks, the copy is cleared and bypassed until it is back, because
 invalidations may have been missed meanwhile. A short TTL bounds the one race left
 (a reader that fetched the old value just before the invalidation was published).
-Whoever made the copies is told of each invalidation too (`on_invalidated`), so a load
-in flight here does not write back what another process just invalidated.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -35,10 +33,8 @@ class NearCache:
         channel: str,
         ttl_seconds: float,
         max_entries: int = 20_000,
-        on_invalidated: Callable[[list[str]], None] | None = None,
     ) -> None:
         self._redis = redis
-        self._on_invalidated = on_invalidated
         self.channel = channel
         self._ttl = ttl_seconds
         self._max_entries = max_entries
@@ -100,10 +96,7 @@ class NearCache:
                         self._entries.clear()
                         self.enabled = True
                     elif message["type"] == "message":
-                        keys = bytes(message["data"]).decode().split("\n")
-                        self.drop(keys)
-                        if self._on_invalidated is not None:
-                            self._on_invalidated(keys)
+                        self.drop(bytes(message["data"]).decode().split("\n"))
             except (RedisError, OSError) as exc:
                 if self.enabled:
                     log.warning("near cache off until Redis answers again", error=str(exc))

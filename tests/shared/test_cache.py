@@ -3,6 +3,7 @@ import uuid
 
 from redis.asyncio import Redis
 
+from shared import cache as cache_module
 from shared.cache import Cache
 from shared.tiers import Tier
 
@@ -120,6 +121,34 @@ async def test_an_invalidation_overtakes_only_the_load_it_happened_during(
     await cache.get_many_or_load(Tier.GENERIC, ["a"], loader)
 
     assert await cache.get_many(Tier.GENERIC, ["a"]) == {"a": b"v:a"}
+    await cache.redis.aclose()
+
+
+async def test_a_load_overtaken_by_another_processs_invalidation_is_not_cached(
+    redis_url: str,
+) -> None:
+    namespace = f"overtaken-elsewhere-{uuid.uuid4()}"
+    loading_here, writing_there = (Cache(Redis.from_url(redis_url), namespace) for _ in range(2))
+    loader = CountingLoader(held=True)
+    loading = asyncio.create_task(loading_here.get_many_or_load(Tier.GENERIC, ["a"], loader))
+    await loader.started.wait()
+    await writing_there.delete(Tier.GENERIC, "a")
+    loader.release.set()
+
+    assert await loading == {"a": b"v:a"}
+    assert await writing_there.get_many(Tier.GENERIC, ["a"]) == {}
+    for cache in (loading_here, writing_there):
+        await cache.redis.aclose()
+
+
+async def test_a_load_that_outlived_the_fences_is_answered_but_not_cached(
+    redis_url: str, monkeypatch
+) -> None:
+    monkeypatch.setattr(cache_module, "FENCE_SECONDS", 0)
+    cache = Cache(Redis.from_url(redis_url), f"slow-load-{uuid.uuid4()}")
+
+    assert await cache.get_many_or_load(Tier.GENERIC, ["a"], CountingLoader()) == {"a": b"v:a"}
+    assert await cache.get_many(Tier.GENERIC, ["a"]) == {}
     await cache.redis.aclose()
 
 

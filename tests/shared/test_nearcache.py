@@ -113,24 +113,3 @@ async def test_a_loaded_entrys_copy_lives_no_longer_than_near_seconds(
     await asyncio.sleep(0.3)
 
     assert await reader.get(Tier.PROFILES, "user:4") == b"renewed"
-
-
-async def test_a_load_overtaken_by_another_processs_invalidation_is_not_cached(
-    pair: tuple[Cache, Cache],
-) -> None:
-    loader, invalidator = pair
-    started, release = asyncio.Event(), asyncio.Event()
-
-    async def load(keys: list[str]) -> dict[str, bytes]:
-        started.set()
-        await release.wait()
-        return {key: b"read before the change" for key in keys}
-
-    loading = asyncio.create_task(loader.get_many_or_load(Tier.GENERIC, ["post:1"], load))
-    await started.wait()
-    await invalidator.delete(Tier.GENERIC, "post:1")
-    await asyncio.sleep(0.2)  # the invalidation reaches the loader's process
-    release.set()
-
-    assert await loading == {"post:1": b"read before the change"}
-    assert await invalidator.redis.get(invalidator.key(Tier.GENERIC, "post:1")) is None
