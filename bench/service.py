@@ -24,8 +24,8 @@ from types import TracebackType
 from typing import Self
 
 from shared import processes
-from shared.embedded import free_port
 from shared.healthcheck import is_serving
+from shared.ports import free_port
 from shared.service import ROOT, ServiceSpec
 from shared.tiers import Tier
 

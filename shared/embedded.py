@@ -14,7 +14,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import time
@@ -29,6 +28,7 @@ import psycopg
 import redis
 
 from shared import processes
+from shared.ports import free_port
 
 with warnings.catch_warnings():
     # Importing pgserver looks up a runtime dir for its own server class, which we don't use.
@@ -47,14 +47,6 @@ START_ATTEMPTS = 2
 STOP_TIMEOUT_SECONDS = 30.0
 # PostgreSQL refuses to run as root; root runs it as this system user (the one pgserver uses).
 PG_SYSTEM_USER = "pgserver"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class KilledWhileStarting(RuntimeError):

@@ -29,9 +29,10 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from shared.embedded import EmbeddedPostgres, EmbeddedRedis, free_port, stop_orphan
+from shared.embedded import EmbeddedPostgres, EmbeddedRedis, stop_orphan
 from shared.healthcheck import is_serving
 from shared.migrate import upgrade
+from shared.ports import free_port, reserved_port
 from shared.provision import provision_service_database
 from shared.service import ROOT, ServiceSpec, discover
 
@@ -149,14 +150,15 @@ def run(stack: ExitStack, data_dir: Path, ready_file: Path | None, free_ports: b
     _lock(stack, data_dir)
     for spec in specs:
         stop_orphan(_pidfile(data_dir, spec), ROOT, signal.SIGTERM, ("-m", spec.module))
-    ports = {
-        spec.name: Ports(free_port(), free_port())
-        if free_ports
-        else Ports(spec.port, spec.metrics_port)
-        for spec in specs
-    }
-    for port in (port for pair in ports.values() for port in (pair.grpc, pair.metrics)):
-        _ensure_free(port)
+    if free_ports:
+        # Each gRPC port is held from now until the run ends (see shared/ports.py).
+        ports = {
+            spec.name: Ports(stack.enter_context(reserved_port()), free_port()) for spec in specs
+        }
+    else:
+        ports = {spec.name: Ports(spec.port, spec.metrics_port) for spec in specs}
+        for port in (port for pair in ports.values() for port in (pair.grpc, pair.metrics)):
+            _ensure_free(port)
     if ready_file is not None:
         ready_file.unlink(missing_ok=True)
         stack.callback(ready_file.unlink, missing_ok=True)

@@ -32,7 +32,7 @@ import pytest
 
 from daira.content.v1 import content_pb2, content_pb2_grpc
 from services.content import SPEC
-from shared.embedded import free_port
+from shared.ports import free_port
 from shared.server import RunningServer
 from tests import harness
 

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from shared.embedded import free_port
+from shared.ports import free_port
 from shared.service import ROOT, ServiceSpec
 from tests import harness
 

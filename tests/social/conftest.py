@@ -16,11 +16,10 @@ signed here: social trusts a valid token for who the caller is.
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +35,7 @@ from services.social.api import build
 from services.social.settings import SocialSettings
 from shared import metrics
 from shared.auth import Role, TokenService
+from shared.ports import reserved_port
 from shared.server import RunningServer
 from tests import harness
 from tests.content.conftest import (
@@ -137,20 +137,6 @@ async def content_db_url(pg_admin_url: str, worker_id: str) -> str:
     return await harness.provision_and_migrate(
         pg_admin_url, CONTENT, f"daira_content_for_social_{worker_id}", DB_PASSWORD
     )
-
-
-@contextmanager
-def reserved_port() -> Iterator[int]:
-    """A free port held for a service that starts later, so that two services calling
-    each other can each be told the other's address before either starts.
-
-    The holding socket is bound but never listens, with SO_REUSEPORT as the servers bind
-    theirs (shared/server.py): the server binds the same port beside it, nothing else can
-    take the port meanwhile, and every connection goes to the server."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
-        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        holder.bind(("127.0.0.1", 0))
-        yield holder.getsockname()[1]
 
 
 @asynccontextmanager
