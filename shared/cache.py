@@ -26,7 +26,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from shared import metrics
+from shared import cache_scripts, metrics
 from shared.logs import get_logger
 from shared.nearcache import NearCache
 from shared.tiers import Tier
@@ -36,57 +36,8 @@ log = get_logger("daira.cache")
 # After a Redis failure, skip Redis for this long rather than wait on it per request.
 BACKOFF_SECONDS = 1.0
 
-# Every KEYS[i] set to ARGV[i + 1], to live ARGV[1] seconds: a batch written as one
-# command. A pipeline of SETs costs the client about six times as much CPU (measured with
-# 40 keys: 1.9 ms against 0.33 ms), since redis-py builds and packs each command apart.
-_SET_ALL = """
-for i, key in ipairs(KEYS) do
-  redis.call('SET', key, ARGV[i + 1], 'EX', ARGV[1])
-end
-"""
-
-# Invalidation: KEYS[1] is the namespace's fence counter, then n keys, then their n fences.
-# Each key is deleted and its fence set to the next number, alive ARGV[1] seconds; ARGV[3]
-# (the keys) is published on channel ARGV[2] for the near caches.
-_INVALIDATE = """
-local n = (#KEYS - 1) / 2
-local fence = redis.call('INCR', KEYS[1])
-for i = 2, n + 1 do
-  redis.call('DEL', KEYS[i])
-  redis.call('SET', KEYS[n + i], fence, 'EX', ARGV[1])
-end
-redis.call('PUBLISH', ARGV[2], ARGV[3])
-"""
-
-# A load's write-back: KEYS are n keys then their n fences; ARGV[1] the time to live,
-# then the n values, then each fence as the load read it before it started ('' for
-# none). Writes the keys whose fence is unchanged and answers them.
-_SET_UNFENCED = """
-local n = #KEYS / 2
-local written = {}
-for i = 1, n do
-  if (redis.call('GET', KEYS[n + i]) or '') == ARGV[n + 1 + i] then
-    redis.call('SET', KEYS[i], ARGV[i + 1], 'EX', ARGV[1])
-    written[#written + 1] = KEYS[i]
-  end
-end
-return written
-"""
-
 # How long a fence outlives its invalidation; a load that ran longer is not written back.
 FENCE_SECONDS = 300
-
-# Each of KEYS's value and its milliseconds left to live, in one command: what a batch
-# read that renews entries ahead of their expiry needs to know.
-_GET_ALL_WITH_TTL = """
-local answer = {}
-for i, key in ipairs(KEYS) do
-  answer[2 * i - 1] = redis.call('GET', key)
-  answer[2 * i] = redis.call('PTTL', key)
-end
-return answer
-"""
-
 
 Loader = Callable[[], Awaitable[bytes | None]]
 # Given the keys missing from the cache, the values of those it can answer.
@@ -124,10 +75,10 @@ class Cache:
         self._fence_counter = f"{namespace}:fences"
         # Each tier's key prefix, made once: a batch read names a hundred keys.
         self._prefixes = {tier: f"{namespace}:{tier.value}:" for tier in Tier}
-        self._set_all = redis.register_script(_SET_ALL)
-        self._invalidate = redis.register_script(_INVALIDATE)
-        self._set_unfenced = redis.register_script(_SET_UNFENCED)
-        self._get_all_with_ttl = redis.register_script(_GET_ALL_WITH_TTL)
+        self._set_all = redis.register_script(cache_scripts.SET_ALL)
+        self._invalidate = redis.register_script(cache_scripts.INVALIDATE)
+        self._set_unfenced = redis.register_script(cache_scripts.SET_UNFENCED)
+        self._get_all_with_ttl = redis.register_script(cache_scripts.GET_ALL_WITH_TTL)
         # The renewal out per tier: a tier renews one batch at a time.
         self._renewals: dict[Tier, asyncio.Task[dict[str, bytes]]] = {}
         self.stats: Counter[tuple[str, str]] = Counter()
@@ -236,8 +187,7 @@ class Cache:
         except (RedisError, OSError) as exc:
             self._failed(exc)
             return
-        if tier in self._near_tiers:
-            self.near.put(full.items(), min(ttl, near_seconds or ttl))
+        self._keep_near(tier, full.items(), ttl, near_seconds)
 
     async def delete(self, tier: Tier, *keys: str) -> None:
         """Invalidate here and in every process; if Redis cannot be told now, it is told
@@ -342,8 +292,8 @@ class Cache:
         futures = {self.key(load.tier, key): loop.create_future() for key in keys}
         self._inflight.update(futures)
         try:
-            fences = await self._fences(list(futures))
             started = time.monotonic()
+            fences = await self._fences(list(futures))
             values = dict(await load.loader(keys))
             if fences is not None and time.monotonic() - started < FENCE_SECONDS:
                 await self._write_back(load, values, fences)
@@ -356,8 +306,8 @@ class Cache:
                     future.exception()  # retrieved: waiters, if any, see it through shield
             raise
         else:
-            for full, future in futures.items():
-                future.set_result(values.get(full.removeprefix(self._prefixes[load.tier])))
+            for key, future in zip(keys, futures.values(), strict=True):
+                future.set_result(values.get(key))
             return values
         finally:
             for full, future in futures.items():
@@ -370,7 +320,7 @@ class Cache:
         if not await self._usable():
             return None
         try:
-            found: list[Any] = await self.redis.mget([_fence(k) for k in full_keys])
+            found: list[Any] = await self.redis.mget([cache_scripts.fence(k) for k in full_keys])
         except (RedisError, OSError) as exc:
             self._failed(exc)
             return None
@@ -391,15 +341,26 @@ class Cache:
         full = list(items)
         try:
             written: list[bytes] = await self._set_unfenced(
-                keys=[*full, *map(_fence, full)],
+                keys=[*full, *map(cache_scripts.fence, full)],
                 args=[ttl, *items.values(), *(fences[k] for k in full)],
             )
         except (RedisError, OSError) as exc:
             self._failed(exc)
             return
-        if load.tier in self._near_tiers:
-            kept = [(k, items[k]) for k in map(bytes.decode, written)]
-            self.near.put(kept, min(ttl, load.near_seconds or ttl))
+        kept = [(k, items[k]) for k in map(bytes.decode, written)]
+        self._keep_near(load.tier, kept, ttl, load.near_seconds)
+
+    def _keep_near(
+        self,
+        tier: Tier,
+        items: Iterable[tuple[str, bytes]],
+        ttl: int,
+        near_seconds: float | None,
+    ) -> None:
+        """Near copies of what was just written, if the tier has them: for no longer than
+        it lives in Redis, nor than `near_seconds`."""
+        if tier in self._near_tiers:
+            self.near.put(items, min(ttl, near_seconds or ttl))
 
     async def _usable(self) -> bool:
         if time.monotonic() < self._down_until:
@@ -414,7 +375,7 @@ class Cache:
             return True
         try:
             await self._invalidate(
-                keys=[self._fence_counter, *keys, *map(_fence, keys)],
+                keys=[self._fence_counter, *keys, *map(cache_scripts.fence, keys)],
                 args=[FENCE_SECONDS, self.near.channel, "\n".join(keys)],
             )
         except (RedisError, OSError) as exc:
@@ -435,7 +396,3 @@ class Cache:
         if misses:
             self._counters[tier, "miss"].inc(misses)
             self.stats[tier.value, "miss"] += misses
-
-
-def _fence(full_key: str) -> str:
-    return "fence:" + full_key

@@ -44,7 +44,8 @@ def canonical_ids(field: str, values: Sequence[str], maximum: int) -> list[str]:
     `maximum` of them, else INVALID_ARGUMENT naming `field` (or the bad `field`[i])."""
     if len(values) > maximum:
         raise InvalidArgument(field, f"at most {maximum} per call")
-    canonical = CANONICAL.fullmatch  # the field's name is made only for an id that is not
+    # canonical_id's fast path inlined: the field's name is made only for an id that fails it.
+    canonical = CANONICAL.fullmatch
     return list(
         dict.fromkeys(
             v if canonical(v) else canonical_id(f"{field}[{i}]", v) for i, v in enumerate(values)
